@@ -1,0 +1,14 @@
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+def _time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class User(AbstractUser):
+    """A person who signs in. Their mail accounts hang off this row."""
+
+    time_zone = models.CharField(max_length=64, default="UTC", choices=_time_zone_choices)

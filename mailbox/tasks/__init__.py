@@ -1,0 +1,9 @@
+"""Celery tasks: thin wrappers that take ids, call one service and decide about retries.
+
+Tasks are routed by module: `mailbox.tasks.send.*` to the send queue, `mailbox.tasks.sync.*` to
+the sync queue, everything else to the default queue (see webmail/celery.py).
+"""
+
+from mailbox.tasks.health import ping
+
+__all__ = ["ping"]
