@@ -1,8 +1,31 @@
 """Fixtures shared by the whole suite. The real-server fixtures live in tests/harness/."""
 
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.harness.certs import TestCA
+
 pytest_plugins = [
     "tests.harness.mail_fixtures",
     "tests.harness.net_fixtures",
     "tests.harness.celery_fixtures",
     "tests.harness.browser_fixtures",
 ]
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require_service(reason: str) -> None:
+    """A real service the test needs is missing: fail in CI, skip (loudly) elsewhere."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI never skips integration tests)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def test_ca(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCA]:
+    """The certificate authority every test server's certificate is signed by."""
+    yield TestCA(Path(tmp_path_factory.mktemp("ca")))

@@ -38,7 +38,7 @@ os.environ.setdefault("DATA_DIR", str(RUN_DIR / "data"))
 os.environ["REDIS_URL"] = _redis_url_for_run(
     os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 )
-os.environ.setdefault("CELERY_QUEUE_PREFIX", f"test{RUN_ID}.")
+os.environ.setdefault("CELERY_KEY_PREFIX", f"test{RUN_ID}.")
 os.environ.setdefault("CACHE_KEY_PREFIX", f"test{RUN_ID}")
 # Delays the product has, shrunk so the suite stays fast.
 os.environ.setdefault("MAIL_SYNC_INTERVAL_SECONDS", "2")

@@ -206,11 +206,18 @@ MAIL_DNS_SERVER = env.str("MAIL_DNS_SERVER", default="")
 # --- Celery (the app, its queues and beat schedule live in webmail/celery.py) -----------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
-# Prefixes every queue name, so two deployments (or two test runs) can share one Redis.
-CELERY_QUEUE_PREFIX = env.str("CELERY_QUEUE_PREFIX", default="")
+# Prefixes every Redis key of the broker (queues included), so two deployments or two test
+# runs can share one Redis without taking each other's tasks.
+CELERY_KEY_PREFIX = env.str("CELERY_KEY_PREFIX", default="")
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 # An unacknowledged task is redelivered after this long: keep it above the longest task.
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "global_keyprefix": CELERY_KEY_PREFIX,
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_TIMEZONE = TIME_ZONE
 
 LOGGING = {
     "version": 1,
