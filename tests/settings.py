@@ -35,6 +35,8 @@ os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DATA_DIR", str(RUN_DIR / "data"))
+os.environ.setdefault("STATIC_ROOT", str(RUN_DIR / "static"))
+(RUN_DIR / "static").mkdir(exist_ok=True)
 os.environ["REDIS_URL"] = _redis_url_for_run(
     os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 )
@@ -66,3 +68,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
+# Serve static files straight from the source folders (no collectstatic in tests).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

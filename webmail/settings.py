@@ -15,7 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# WEBMAIL_ENV_FILE names another file (the run script and its test use it).
+environ.Env.read_env(env.str("WEBMAIL_ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
 
 
 def env_secret(name: str, default: str | None = None) -> str | None:
@@ -88,6 +89,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "webmail",  # project-wide management commands (check_redis)
     "accounts",
     "mailbox",
 ]
@@ -184,7 +186,10 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 # The container healthcheck calls /healthz over plain HTTP from inside the container.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-SECURE_REFERRER_POLICY = "no-referrer"
+# "same-origin", not "no-referrer": with no-referrer Chromium sends `Origin: null` on our own form
+# posts and CSRF protection refuses them. Cross-origin (a link clicked in a mail) still gets
+# no Referer at all.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
