@@ -58,6 +58,9 @@ class CeleryWorker:
             "--without-mingle",
             "--loglevel",
             "INFO",
+            # Tasks that exist for the tests only (never shipped in the product).
+            "--include",
+            "tests.tasks.crash_tasks",
         ]
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(

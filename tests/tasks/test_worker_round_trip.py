@@ -1,5 +1,7 @@
 """The Celery plumbing: a task goes through the real Redis broker to a running worker."""
 
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -7,6 +9,7 @@ from django.db import connection
 from accounts.models import User
 from mailbox.tasks import ping
 from tests.harness.celery_worker import CeleryWorker
+from tests.tasks.crash_tasks import crash_once
 from webmail.celery import app
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.both_databases]
@@ -42,3 +45,14 @@ def test_send_tasks_go_to_the_send_queue() -> None:
     assert route["queue"].name == "sync"
     assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
     assert app.conf.task_serializer == "json" and app.conf.accept_content == ["json"]
+
+
+def test_a_task_whose_worker_dies_is_delivered_again(
+    celery_worker: CeleryWorker, tmp_path: Path
+) -> None:
+    marker = tmp_path / "crashed"
+
+    result = crash_once.delay(str(marker)).get(timeout=60)
+
+    assert marker.exists(), "the first delivery never ran"
+    assert result == "ran again"
