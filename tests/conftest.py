@@ -3,6 +3,7 @@
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -18,7 +19,7 @@ pytest_plugins = [
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def require_service(reason: str) -> None:
+def require_service(reason: str) -> NoReturn:
     """A real service the test needs is missing: fail in CI, skip (loudly) elsewhere."""
     if IN_CI:
         pytest.fail(f"{reason} (CI never skips integration tests)", pytrace=False)
