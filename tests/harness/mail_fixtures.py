@@ -1,1 +1,133 @@
-"""Fixtures: see the module docstring of the harness it wraps."""
+"""Fixtures: real Dovecot and Postfix (see tests/harness/mailservers.py).
+
+- `mail_servers` (session): one shared instance on free ports of 127.0.0.1, also on the
+  standard ports of 127.0.0.2 (IMAP 143/993, POP3 110/995, submission 587/465).
+- `mail_user` (function): a factory of fresh users, `mail_user()` -> MailUser on example.test.
+- `private_mail_servers` (function): a factory of separate instances, for tests that stop or
+  restart a server; each is stopped at teardown.
+
+Dovecot and Postfix are installed (scripts/install-system-deps.sh) before the first test when
+they are missing and we are root, outside pytest-timeout's per-test limit. Without them, or
+without root, the tests that need them fail in CI and are skipped elsewhere.
+"""
+
+import itertools
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+
+from tests.harness.certs import TestCA
+from tests.harness.mailservers import (
+    MailServerError,
+    MailServerOptions,
+    MailServers,
+    MailUser,
+    ensure_installed,
+    missing_packages,
+)
+
+MAIL_FIXTURES = {"mail_servers", "mail_user", "private_mail_servers"}
+STANDARD_PORTS_HOST = "127.0.0.2"
+_install_error: list[str] = []
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Installs the mail servers once, before any test runs, if a collected test needs them."""
+    wanted = any(MAIL_FIXTURES & set(getattr(item, "fixturenames", ())) for item in session.items)
+    if not wanted or os.geteuid() != 0 or not missing_packages():
+        return
+    try:
+        ensure_installed()
+    except MailServerError as exc:
+        _install_error.append(str(exc))
+
+
+def _require(reason: str) -> NoReturn:
+    from tests.conftest import require_service  # imported late: conftest loads this plugin
+
+    require_service(reason)
+
+
+def start_mail_servers(ca: TestCA, options: MailServerOptions) -> MailServers:
+    """Starts an instance in a short /tmp folder, or fails (CI) / skips (elsewhere) the test."""
+    if os.geteuid() != 0:
+        _require("real Dovecot and Postfix need root (Postfix's master runs as root)")
+    if missing_packages():
+        _require(
+            f"Dovecot/Postfix missing ({', '.join(missing_packages())}): "
+            + (_install_error[0] if _install_error else "run scripts/install-system-deps.sh")
+        )
+    folder = Path(tempfile.mkdtemp(prefix="wm-", dir="/tmp"))
+    servers = MailServers(folder, ca, options)
+    try:
+        servers.start()
+    except MailServerError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        _require(f"the test mail servers did not start: {exc}")
+    return servers
+
+
+def stop_mail_servers(servers: MailServers) -> None:
+    try:
+        servers.stop()
+    finally:
+        shutil.rmtree(servers.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def mail_servers(test_ca: TestCA) -> Iterator[MailServers]:
+    """The shared Dovecot + Postfix; tests must not stop it (use private_mail_servers)."""
+    servers = start_mail_servers(
+        test_ca, MailServerOptions(standard_ports_host=STANDARD_PORTS_HOST)
+    )
+    yield servers
+    stop_mail_servers(servers)
+
+
+_user_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def mail_user(mail_servers: MailServers) -> Callable[..., MailUser]:
+    """Factory: `mail_user()` makes a new user with a random password on the shared servers.
+
+    `mail_user(domain="other.test")`, `mail_user(local="alice")` (still made unique) and
+    `mail_user(password="...")` choose the parts.
+    """
+
+    def make(
+        domain: str | None = None, local: str = "user", password: str | None = None
+    ) -> MailUser:
+        unique = f"{local}-{next(_user_numbers)}-{secrets.token_hex(3)}"
+        address = f"{unique}@{domain or mail_servers.endpoints.domains[0]}"
+        return mail_servers.add_user(address, password or secrets.token_urlsafe(12))
+
+    return make
+
+
+@pytest.fixture
+def private_mail_servers(test_ca: TestCA) -> Iterator[Callable[..., MailServers]]:
+    """Factory: `private_mail_servers(**MailServerOptions fields)` starts a separate instance
+    (no standard ports) that the test may stop and restart; all are stopped at teardown."""
+    started: list[MailServers] = []
+
+    def start(**options: object) -> MailServers:
+        servers = start_mail_servers(test_ca, MailServerOptions(**options))  # type: ignore[arg-type]
+        started.append(servers)
+        return servers
+
+    yield start
+    errors = []
+    for servers in started:
+        try:
+            stop_mail_servers(servers)
+        except MailServerError as exc:
+            errors.append(str(exc))
+    if errors:
+        pytest.fail("; ".join(errors), pytrace=False)
