@@ -16,13 +16,19 @@ def context(servers: MailServers) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(servers.endpoints.ca_file))
 
 
+def imap_proxy_with_one_message(
+    servers: MailServers, user: MailUser, fault_proxy: Callable[..., FaultProxy]
+) -> FaultProxy:
+    servers.seed(user.address, [messages.with_attachments()])
+    e = servers.endpoints
+    return fault_proxy(e.host, e.imaps_port, tls="implicit")
+
+
 def test_imap_through_the_proxy_works_until_a_fault_is_set(
     mail_servers: MailServers, mail_user: Callable[..., MailUser], fault_proxy
 ) -> None:
     user = mail_user()
-    mail_servers.seed(user.address, [messages.with_attachments()])
-    e = mail_servers.endpoints
-    proxy: FaultProxy = fault_proxy(e.host, e.imaps_port, tls="implicit")
+    proxy = imap_proxy_with_one_message(mail_servers, user, fault_proxy)
 
     with imaplib.IMAP4_SSL(proxy.host, proxy.port, ssl_context=context(mail_servers)) as client:
         client.login(user.login, user.password)
@@ -36,9 +42,7 @@ def test_imap_connection_cut_in_the_middle_of_a_fetch_literal(
     mail_servers: MailServers, mail_user: Callable[..., MailUser], fault_proxy
 ) -> None:
     user = mail_user()
-    mail_servers.seed(user.address, [messages.with_attachments()])
-    e = mail_servers.endpoints
-    proxy: FaultProxy = fault_proxy(e.host, e.imaps_port, tls="implicit")
+    proxy = imap_proxy_with_one_message(mail_servers, user, fault_proxy)
     proxy.cut_in_fetch_literal(after=500)
 
     client = imaplib.IMAP4_SSL(proxy.host, proxy.port, ssl_context=context(mail_servers))
