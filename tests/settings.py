@@ -50,6 +50,10 @@ os.environ.setdefault("MAIL_UNDO_SEND_SECONDS", "0")
 os.environ.setdefault("MAIL_SEND_RETRY_BASE_SECONDS", "1")
 os.environ.setdefault("MAIL_SEND_RETRY_FOR_HOURS", "0.01")
 os.environ.setdefault("CELERY_TASK_TIME_LIMIT", "120")
+# Every test server listens on loopback.
+os.environ.setdefault("MAIL_ALLOW_PRIVATE_HOSTS", "true")
+os.environ.setdefault("MAIL_DISCOVERY_TIMEOUT_SECONDS", "4")
+os.environ.setdefault("MAIL_PROBE_TIMEOUT_SECONDS", "2")
 
 from webmail.settings import *  # noqa: E402,F403
 from webmail.settings import DATABASES  # noqa: E402

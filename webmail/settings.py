@@ -210,6 +210,13 @@ MAIL_UNDO_SEND_SECONDS = env.int("MAIL_UNDO_SEND_SECONDS", default=10)
 MAIL_SEND_RETRY_BASE_SECONDS = env.int("MAIL_SEND_RETRY_BASE_SECONDS", default=60)
 MAIL_SEND_RETRY_FOR_HOURS = env.float("MAIL_SEND_RETRY_FOR_HOURS", default=48.0)
 MAIL_DNS_SERVER = env.str("MAIL_DNS_SERVER", default="")
+# Mail servers on loopback, private or link-local addresses are refused unless this is on
+# (a self-hoster's own mail server on the LAN; the test suite).
+MAIL_ALLOW_PRIVATE_HOSTS = env.bool("MAIL_ALLOW_PRIVATE_HOSTS", default=False)
+MAIL_DISCOVERY_TIMEOUT_SECONDS = env.float("MAIL_DISCOVERY_TIMEOUT_SECONDS", default=8.0)
+MAIL_PROBE_TIMEOUT_SECONDS = env.float("MAIL_PROBE_TIMEOUT_SECONDS", default=4.0)
+# Discovery and connection tests a user may run per hour (they are not a port scanner).
+MAIL_CONNECTION_TESTS_PER_HOUR = env.int("MAIL_CONNECTION_TESTS_PER_HOUR", default=30)
 
 # --- Celery (the app, its queues and beat schedule live in webmail/celery.py) -----------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

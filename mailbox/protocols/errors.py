@@ -1,0 +1,80 @@
+"""Typed errors of the protocol layer. Services map them to words for people.
+
+No message here ever contains a password or token: errors carry host names, ports, server
+replies and certificate fingerprints only.
+"""
+
+
+class MailProtocolError(Exception):
+    """Base class: something went wrong talking to a mail (or autoconfig) server."""
+
+
+class NameNotFound(MailProtocolError):
+    def __init__(self, host: str) -> None:
+        super().__init__(f"the name {host} was not found")
+        self.host = host
+
+
+class ForbiddenAddress(MailProtocolError):
+    """The host resolves to an address we refuse to connect to (loopback, private, ...)."""
+
+    def __init__(self, host: str, address: str) -> None:
+        super().__init__(f"{host} resolves to {address}, a private or reserved address")
+        self.host = host
+        self.address = address
+
+
+class ConnectionRefused(MailProtocolError):
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(f"{host} refused the connection on port {port}")
+        self.host, self.port = host, port
+
+
+class TimedOut(MailProtocolError):
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(f"{host} did not answer on port {port} in time")
+        self.host, self.port = host, port
+
+
+class ConnectFailed(MailProtocolError):
+    """Any other network failure (connection reset, unreachable network, ...)."""
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        super().__init__(f"could not talk to {host} on port {port}: {reason}")
+        self.host, self.port, self.reason = host, port, reason
+
+
+class CertificateUntrusted(MailProtocolError):
+    """The server's certificate is not trusted (or is not the pinned one).
+
+    `fingerprint` is the SHA-256 of the certificate the server presented, as colon-separated
+    hex pairs, so a person can choose to trust exactly that certificate.
+    """
+
+    def __init__(self, host: str, port: int, reason: str, fingerprint: str | None) -> None:
+        super().__init__(f"the certificate of {host} is not trusted: {reason}")
+        self.host, self.port, self.reason, self.fingerprint = host, port, reason, fingerprint
+
+
+class TlsUnavailable(MailProtocolError):
+    """The server does not offer STARTTLS, so we will not send a password."""
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(f"{host} does not offer an encrypted connection on port {port}")
+        self.host, self.port = host, port
+
+
+class AuthFailed(MailProtocolError):
+    """The server refused the user name or password. `server_reply` is its own words."""
+
+    def __init__(self, host: str, server_reply: str) -> None:
+        super().__init__(f"{host} refused the sign-in: {server_reply}")
+        self.host, self.server_reply = host, server_reply
+
+
+class ProtocolFailure(MailProtocolError):
+    """The server answered something we did not expect (not a mail server, broken reply)."""
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        super().__init__(f"{host} on port {port} answered unexpectedly: {reason}")
+        self.host, self.port, self.reason = host, port, reason
