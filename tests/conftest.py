@@ -28,5 +28,16 @@ def require_service(reason: str) -> NoReturn:
 
 @pytest.fixture(scope="session")
 def test_ca(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCA]:
-    """The certificate authority every test server's certificate is signed by."""
-    yield TestCA(Path(tmp_path_factory.mktemp("ca")))
+    """The certificate authority every test server's certificate is signed by.
+
+    The product trusts the system store, which honours SSL_CERT_FILE: pointing it at this CA
+    (for this process and the workers it starts) makes the test servers trusted for real.
+    """
+    ca = TestCA(Path(tmp_path_factory.mktemp("ca")))
+    previous = os.environ.get("SSL_CERT_FILE")
+    os.environ["SSL_CERT_FILE"] = str(ca.ca_file)
+    yield ca
+    if previous is None:
+        os.environ.pop("SSL_CERT_FILE", None)
+    else:
+        os.environ["SSL_CERT_FILE"] = previous

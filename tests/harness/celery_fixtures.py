@@ -7,16 +7,18 @@ from django.conf import settings
 from django.db import connection
 
 from tests.harness.celery_worker import CeleryWorker
+from tests.harness.certs import TestCA
 from webmail.celery import app
 
 
 @pytest.fixture(scope="session")
 def celery_worker(
-    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
+    django_db_setup: None, test_ca: TestCA, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[CeleryWorker]:
     """One worker for the session, stopped before the test database is dropped.
 
     Tests that use it must commit their data (`@pytest.mark.django_db(transaction=True)`).
+    It starts after `test_ca`, so it inherits SSL_CERT_FILE and trusts the test servers.
     """
     worker = CeleryWorker(
         app,
