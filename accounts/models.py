@@ -12,3 +12,9 @@ class User(AbstractUser):
     """A person who signs in. Their mail accounts hang off this row."""
 
     time_zone = models.CharField(max_length=64, default="UTC", choices=_time_zone_choices)
+
+
+# Mail accounts and identities live in their own module; imported here so Django finds them.
+from accounts.models_mail import Identity, MailAccount  # noqa: E402
+
+__all__ = ["Identity", "MailAccount", "User"]

@@ -1,0 +1,50 @@
+import pytest
+from django.test import Client
+
+from accounts.models import MailAccount, User
+from tests.accounts.factories import make_account
+
+pytestmark = pytest.mark.django_db
+CANARY = "Canary-7f3a-Secret"
+
+
+@pytest.fixture
+def admin_client_with_account(client: Client) -> tuple[Client, MailAccount]:
+    admin = User.objects.create_superuser("root", "root@example.test", "pw")
+    client.force_login(admin)
+    account = make_account(User.objects.create_user("alice"), "alice@example.test", CANARY)
+    return client, account
+
+
+def test_admin_lists_searches_and_filters_accounts(admin_client_with_account) -> None:
+    client, account = admin_client_with_account
+
+    listing = client.get("/admin/accounts/mailaccount/", {"q": "alice", "is_enabled__exact": "1"})
+
+    assert listing.status_code == 200
+    assert b"alice@example.test" in listing.content
+    assert b"last sync" in listing.content.lower()
+
+
+def test_admin_never_shows_a_password_not_even_encrypted(admin_client_with_account) -> None:
+    client, account = admin_client_with_account
+
+    page = client.get(f"/admin/accounts/mailaccount/{account.pk}/change/")
+
+    assert page.status_code == 200
+    assert CANARY.encode() not in page.content
+    assert account.incoming_password_encrypted.encode() not in page.content
+    assert account.smtp_password_encrypted.encode() not in page.content
+    assert b"password_encrypted" not in page.content
+
+
+def test_admin_can_disable_an_account(admin_client_with_account) -> None:
+    client, account = admin_client_with_account
+
+    client.post(
+        "/admin/accounts/mailaccount/",
+        {"action": "disable_accounts", "_selected_action": [account.pk]},
+    )
+
+    account.refresh_from_db()
+    assert account.is_enabled is False
