@@ -78,3 +78,8 @@ class ProtocolFailure(MailProtocolError):
     def __init__(self, host: str, port: int, reason: str) -> None:
         super().__init__(f"{host} on port {port} answered unexpectedly: {reason}")
         self.host, self.port, self.reason = host, port, reason
+
+
+def redact(text: str, secret: str) -> str:
+    """`text` with `secret` masked: a broken or hostile server may echo what it received."""
+    return text.replace(secret, "***") if secret else text

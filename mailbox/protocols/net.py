@@ -12,6 +12,8 @@ import hashlib
 import ipaddress
 import socket
 import ssl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import dns.exception
 import dns.resolver
@@ -21,10 +23,11 @@ from mailbox.protocols.errors import (
     ConnectFailed,
     ConnectionRefused,
     ForbiddenAddress,
+    MailProtocolError,
     NameNotFound,
     TimedOut,
 )
-from mailbox.protocols.types import NetworkPolicy
+from mailbox.protocols.types import NetworkPolicy, Security, Server
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -164,23 +167,45 @@ def check_pinned(tls_socket: ssl.SSLSocket, host: str, port: int, pinned: str | 
         raise CertificateUntrusted(host, port, "it is not the certificate you trusted", presented)
 
 
+@contextmanager
+def tls_errors(host: str, port: int) -> Iterator[None]:
+    """Turns a failed TLS handshake into typed errors, also when a library does the handshake
+    (STARTTLS). A verification failure carries no fingerprint yet: see presented_fingerprint()."""
+    try:
+        yield
+    except ssl.SSLCertVerificationError as exc:
+        raise CertificateUntrusted(host, port, exc.verify_message or str(exc), None) from exc
+    except ssl.SSLError as exc:
+        raise ConnectFailed(host, port, f"TLS failed: {exc}") from exc
+
+
 def wrap(
-    sock: socket.socket, host: str, port: int, policy: NetworkPolicy, pinned: str | None = None
+    sock: socket.socket,
+    host: str,
+    port: int,
+    policy: NetworkPolicy,
+    pinned: str | None = None,
+    context: ssl.SSLContext | None = None,
 ) -> ssl.SSLSocket:
     """TLS over a connected socket, verified; failures become typed errors.
 
-    On a verification failure the error carries no fingerprint: the caller fetches it with
-    `unverified_context()` on a fresh connection, without sending anything secret.
+    `context` defaults to `tls_context(policy, pinned)`; only the certificate probe passes
+    another (`unverified_context()`). On a verification failure the error carries no
+    fingerprint: the caller fetches it with `presented_fingerprint()` on a fresh connection,
+    without sending anything secret.
     """
     try:
-        tls_socket = tls_context(policy, pinned).wrap_socket(sock, server_hostname=host)
-    except ssl.SSLCertVerificationError as exc:
+        with tls_errors(host, port):
+            tls_socket = (context or tls_context(policy, pinned)).wrap_socket(
+                sock, server_hostname=host
+            )
+    except MailProtocolError:
         sock.close()
-        raise CertificateUntrusted(host, port, exc.verify_message or str(exc), None) from exc
+        raise
     except TimeoutError as exc:
         sock.close()
         raise TimedOut(host, port) from exc
-    except (ssl.SSLError, OSError) as exc:
+    except OSError as exc:
         sock.close()
         raise ConnectFailed(host, port, f"TLS failed: {exc}") from exc
     try:
@@ -189,3 +214,40 @@ def wrap(
         tls_socket.close()
         raise
     return tls_socket
+
+
+def connect_server(
+    server: Server,
+    policy: NetworkPolicy,
+    context: ssl.SSLContext | None = None,
+    pinned: str | None = None,
+) -> socket.socket:
+    """`connect()`, then `wrap()` when the server speaks TLS from the first byte. STARTTLS is
+    the protocol's business: the caller upgrades after the greeting."""
+    sock = connect(server.host, server.port, policy)
+    if server.security is not Security.TLS:
+        return sock
+    return wrap(sock, server.host, server.port, policy, pinned, context)
+
+
+def peer_fingerprint(sock: socket.socket) -> str | None:
+    """The fingerprint of the certificate on a TLS connection; None for plain text."""
+    if not isinstance(sock, ssl.SSLSocket):
+        return None
+    der = sock.getpeercert(binary_form=True)
+    return fingerprint(der) if der else None
+
+
+def presented_fingerprint(read_certificate: Callable[[ssl.SSLContext], bytes | None]) -> str | None:
+    """The fingerprint of the certificate a server presents, for CertificateUntrusted.
+
+    `read_certificate(context)` repeats the protocol's steps up to the handshake (STARTTLS
+    included) on a fresh connection with the given context, returns the peer's DER certificate
+    and hangs up: it never signs in, since that connection is not verified. None when the
+    second connection fails too: the first error is what matters then.
+    """
+    try:
+        der = read_certificate(unverified_context())
+    except MailProtocolError:
+        return None
+    return fingerprint(der) if der else None

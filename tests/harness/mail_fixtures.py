@@ -32,7 +32,7 @@ from tests.harness.mailservers import (
     missing_packages,
 )
 
-MAIL_FIXTURES = {"mail_servers", "mail_user", "private_mail_servers"}
+MAIL_FIXTURES = {"mail_servers", "mail_user", "private_mail_servers", "foreign_servers"}
 STANDARD_PORTS_HOST = "127.0.0.2"
 _install_error: list[str] = []
 

@@ -56,8 +56,9 @@ def test_imap_login_with_implicit_tls(
 
 def test_imap_certificate_is_verified_against_the_test_ca(mail_servers: MailServers):
     e = mail_servers.endpoints
+    untrusting = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, but trusts no CA at all
     with pytest.raises(ssl.SSLCertVerificationError):
-        imaplib.IMAP4_SSL(e.host, e.imaps_port, ssl_context=ssl.create_default_context())
+        imaplib.IMAP4_SSL(e.host, e.imaps_port, ssl_context=untrusting)
 
 
 def test_imap_special_use_folders_exist_and_are_subscribed(

@@ -1,0 +1,248 @@
+"""IMAP connections on IMAPClient, made through the policy-checked `net` layer.
+
+IMAPClient opens its own socket; its seam is `_create_IMAP4()`, which `ImapClient` overrides
+to return an imaplib connection whose `_create_socket()` is `net.connect_server()` (the
+checked address; `net.wrap()` for implicit TLS). STARTTLS is IMAPClient's `starttls()` with a
+context from `net.tls_context()` (host name checked), then the pinned fingerprint is checked.
+
+    with imap.session(server, credentials, policy, pinned_fingerprint) as client:
+        client.list_folders()
+
+or `connect()`, `login()` and `close()` one by one.
+"""
+
+import imaplib
+import logging
+import socket
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+from imapclient import IMAPClient
+from imapclient.exceptions import LoginError
+
+from mailbox.protocols import net
+from mailbox.protocols.errors import (
+    AuthFailed,
+    CertificateUntrusted,
+    ConnectFailed,
+    MailProtocolError,
+    ProtocolFailure,
+    TimedOut,
+    TlsUnavailable,
+    redact,
+)
+from mailbox.protocols.types import Credentials, NetworkPolicy, Security, Server
+
+logger = logging.getLogger(__name__)
+
+NetArgs = tuple[Server, NetworkPolicy, ssl.SSLContext, str | None]
+
+
+class _IMAP4(imaplib.IMAP4):
+    """imaplib's connection with its socket from `net` (IMAPClient's IMAP4_TLS, checked)."""
+
+    def __init__(self, net_args: NetArgs) -> None:
+        self._net_args = net_args
+        server, policy = net_args[0], net_args[1]
+        super().__init__(server.host, server.port, timeout=policy.timeout)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        return net.connect_server(*self._net_args)
+
+
+class ImapClient(IMAPClient):
+    """An IMAPClient connected to an address `net` checked; made by `connect()`."""
+
+    def __init__(
+        self,
+        server: Server,
+        policy: NetworkPolicy,
+        context: ssl.SSLContext,
+        pinned: str | None,
+    ) -> None:
+        self.endpoint = server
+        self._net_args: NetArgs = (server, policy, context, pinned)
+        super().__init__(
+            server.host,
+            server.port,
+            ssl=server.security is Security.TLS,
+            ssl_context=context,
+            timeout=policy.timeout,
+        )
+
+    def _create_IMAP4(self) -> imaplib.IMAP4:  # noqa: N802 (IMAPClient's name)
+        return _IMAP4(self._net_args)
+
+
+@contextmanager
+def _errors(server: Server) -> Iterator[None]:
+    """Library and socket failures as typed errors; never used around LOGIN (see login())."""
+    try:
+        yield
+    except imaplib.IMAP4.error as exc:  # abort (broken connection, not IMAP) or BAD/NO
+        raise ProtocolFailure(server.host, server.port, str(exc)) from exc
+    except TimeoutError as exc:
+        raise TimedOut(server.host, server.port) from exc
+    except OSError as exc:
+        raise ConnectFailed(server.host, server.port, exc.strerror or str(exc)) from exc
+
+
+def connect(
+    server: Server, policy: NetworkPolicy, pinned_fingerprint: str | None = None
+) -> ImapClient:
+    """A connection encrypted as `server.security` says, not signed in yet.
+
+    Raises the typed errors of `errors.py`; CertificateUntrusted carries the fingerprint of
+    the certificate the server presented.
+    """
+    context = net.tls_context(policy, pinned_fingerprint)
+    try:
+        return _open(server, policy, context, pinned_fingerprint)
+    except CertificateUntrusted as error:
+        if error.fingerprint is None:
+            error.fingerprint = net.presented_fingerprint(
+                lambda probe: _peer_certificate(server, policy, probe)
+            )
+        raise
+
+
+def _open(
+    server: Server, policy: NetworkPolicy, context: ssl.SSLContext, pinned: str | None
+) -> ImapClient:
+    with _errors(server):
+        client = ImapClient(server, policy, context, pinned)
+    if server.security is Security.STARTTLS:
+        try:
+            _start_tls(client, context, pinned)
+        except BaseException:
+            abandon(client)
+            raise
+    return client
+
+
+def _start_tls(client: ImapClient, context: ssl.SSLContext, pinned: str | None) -> None:
+    server = client.endpoint
+    with _errors(server):
+        offered = client.has_capability("STARTTLS")
+    if not offered:
+        raise TlsUnavailable(server.host, server.port)
+    with _errors(server), net.tls_errors(server.host, server.port):
+        client.starttls(context)
+    net.check_pinned(client.socket(), server.host, server.port, pinned)
+
+
+def _peer_certificate(server: Server, policy: NetworkPolicy, probe: ssl.SSLContext) -> bytes:
+    """For `net.presented_fingerprint()`: up to the handshake, then hang up (no LOGIN)."""
+    client = _open(server, policy, probe, None)
+    try:
+        return client.socket().getpeercert(binary_form=True) or b""
+    finally:
+        abandon(client)
+
+
+def login(client: ImapClient, credentials: Credentials) -> None:
+    """Signs in; AuthFailed carries the server's own words.
+
+    IMAPClient's and imaplib's frames hold the password (IMAPClient.login's `password`,
+    imaplib's command line), and an exception raised there keeps them in its traceback. So
+    a failure is turned into a typed error *returned* from the `except` block and raised
+    here, outside it: the raised error has neither `__cause__` nor `__context__` (`from None`
+    would only hide `__context__`, which some traceback walkers still follow), so no debug
+    page or error tracker walks into those frames.
+    """
+    failure = _attempt_login(client, credentials)
+    if failure is not None:
+        raise failure
+
+
+def _attempt_login(client: ImapClient, credentials: Credentials) -> MailProtocolError | None:
+    host, port = client.endpoint.host, client.endpoint.port
+    try:
+        if client.has_capability("LOGINDISABLED"):  # RFC 3501: never send LOGIN then
+            return AuthFailed(host, "LOGINDISABLED: passwords only over an encrypted connection")
+        with _library_log_silenced(client):
+            if credentials.username.isascii() and credentials.password.isascii():
+                client.login(credentials.username, credentials.password)
+            else:  # LOGIN takes ASCII quoted strings only; AUTHENTICATE PLAIN carries UTF-8
+                client.plain_login(credentials.username, credentials.password)
+    except LoginError as exc:
+        if isinstance(exc.__context__, imaplib.IMAP4.abort | OSError):
+            return ProtocolFailure(host, port, "the connection broke during sign-in")
+        return AuthFailed(host, redact(_server_words(exc), credentials.password))
+    except TimeoutError:
+        return TimedOut(host, port)
+    except imaplib.IMAP4.error:
+        return ProtocolFailure(host, port, "the connection broke during sign-in")
+    except OSError as exc:
+        return ConnectFailed(host, port, exc.strerror or type(exc).__name__)
+    except Exception as exc:  # whatever it is, its traceback holds the password: don't chain
+        logger.warning("unexpected %s while signing in to %s", type(exc).__name__, host)
+        return ProtocolFailure(host, port, f"unexpected {type(exc).__name__} during sign-in")
+    return None
+
+
+@contextmanager
+def _library_log_silenced(client: ImapClient) -> Iterator[None]:
+    """IMAPClient sends imaplib's debug output to the "imapclient.imaplib" logger through this
+    connection's `_imap._mesg` (its own hook); it masks our LOGIN line but prints the server's
+    replies verbatim, so a server echoing that line would log the password. Mute this one
+    connection while signing in; the refusal itself reaches the caller in AuthFailed."""
+    imap4 = client._imap
+    saved, imap4._mesg = imap4._mesg, _discard
+    try:
+        yield
+    finally:
+        imap4._mesg = saved
+
+
+def _discard(*message: object) -> None:
+    """Drops an imaplib debug message."""
+
+
+def _server_words(exc: LoginError) -> str:
+    """The server's reply: imaplib raises error(<reply>) for a NO to LOGIN or AUTHENTICATE,
+    and IMAPClient wraps it into LoginError(str(that error))."""
+    cause = exc.__context__
+    reply = cause.args[0] if cause is not None and cause.args else str(exc)
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+def capabilities(client: ImapClient) -> frozenset[str]:
+    """The capabilities the server advertises now (after sign-in they often grow)."""
+    with _errors(client.endpoint):
+        return frozenset(name.decode("ascii", "replace").upper() for name in client.capabilities())
+
+
+def close(client: ImapClient) -> None:
+    """Logs out; a connection that is already broken is just dropped. Never raises."""
+    try:
+        client.logout()
+    except Exception:  # the server went away or misbehaved: nothing left to say to it
+        abandon(client)
+
+
+def abandon(client: ImapClient) -> None:
+    """Hangs up without LOGOUT: after a failure, don't wait on a server that may not answer."""
+    with suppress(Exception):
+        client.shutdown()
+
+
+@contextmanager
+def session(
+    server: Server,
+    credentials: Credentials,
+    policy: NetworkPolicy,
+    pinned_fingerprint: str | None = None,
+) -> Iterator[ImapClient]:
+    """A signed-in connection, logged out at the end."""
+    client = connect(server, policy, pinned_fingerprint)
+    try:
+        login(client, credentials)
+    except BaseException:
+        abandon(client)
+        raise
+    try:
+        yield client
+    finally:
+        close(client)

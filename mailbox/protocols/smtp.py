@@ -1,0 +1,240 @@
+"""SMTP submission connections on smtplib, made through the policy-checked `net` layer.
+
+`SmtpClient` overrides smtplib's `_get_socket()` with `net.connect_server()` (the checked
+address; `net.wrap()` for implicit TLS, the 465-style port), while smtplib's `_host` stays the
+host name for certificate checks; STARTTLS is smtplib's `starttls()` with a context from
+`net.tls_context()`, then the pinned fingerprint is checked.
+
+    with smtp.session(server, credentials, policy, pinned_fingerprint) as client:
+        client.sendmail(...)
+"""
+
+import logging
+import smtplib
+import socket
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+from mailbox.protocols import net
+from mailbox.protocols.errors import (
+    AuthFailed,
+    CertificateUntrusted,
+    ConnectFailed,
+    MailProtocolError,
+    ProtocolFailure,
+    TimedOut,
+    TlsUnavailable,
+    redact,
+)
+from mailbox.protocols.types import Credentials, NetworkPolicy, Security, Server
+
+logger = logging.getLogger(__name__)
+
+
+class SmtpClient(smtplib.SMTP):
+    """smtplib's SMTP connected to an address `net` checked; made by `connect()`."""
+
+    def __init__(
+        self,
+        server: Server,
+        policy: NetworkPolicy,
+        context: ssl.SSLContext,
+        pinned: str | None,
+    ) -> None:
+        self.endpoint = server
+        self._net_args = (server, policy, context, pinned)
+        # Any local_hostname stops smtplib calling socket.getfqdn() (DNS without our time
+        # limit); once connected, EHLO names our side by its address (RFC 5321 4.1.3).
+        super().__init__(
+            server.host, server.port, local_hostname="localhost", timeout=policy.timeout
+        )
+        self.local_hostname = _address_literal(self.sock)
+
+    def _get_socket(self, host: str, port: int, timeout: float | None) -> socket.socket:
+        return net.connect_server(*self._net_args)
+
+
+def _address_literal(sock: socket.socket) -> str:
+    address = str(sock.getsockname()[0])
+    return f"[IPv6:{address}]" if ":" in address else f"[{address}]"
+
+
+def _reply(code: int, message: bytes | str) -> str:
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
+    return f"{code} {text}" if code > 0 else f"not an SMTP reply: {text}"  # smtplib's -1
+
+
+def _disconnected(host: str, port: int, exc: smtplib.SMTPServerDisconnected) -> MailProtocolError:
+    # smtplib reports a read that timed out as "Connection unexpectedly closed: timed out".
+    if isinstance(exc.__context__, TimeoutError):
+        return TimedOut(host, port)
+    return ProtocolFailure(host, port, "the server closed the connection")
+
+
+@contextmanager
+def _errors(server: Server) -> Iterator[None]:
+    """Library and socket failures as typed errors; never used around AUTH (see login())."""
+    host, port = server.host, server.port
+    try:
+        yield
+    except smtplib.SMTPServerDisconnected as exc:  # before OSError: SMTPException is one
+        raise _disconnected(host, port, exc) from exc
+    except smtplib.SMTPResponseException as exc:  # not 220 at the greeting, EHLO refused...
+        raise ProtocolFailure(host, port, _reply(exc.smtp_code, exc.smtp_error)) from exc
+    except smtplib.SMTPException as exc:
+        raise ProtocolFailure(host, port, str(exc)) from exc
+    except TimeoutError as exc:
+        raise TimedOut(host, port) from exc
+    except OSError as exc:
+        raise ConnectFailed(host, port, exc.strerror or str(exc)) from exc
+
+
+def connect(
+    server: Server, policy: NetworkPolicy, pinned_fingerprint: str | None = None
+) -> SmtpClient:
+    """A connection encrypted as `server.security` says, greeted with EHLO, not signed in.
+
+    Raises the typed errors of `errors.py`; CertificateUntrusted carries the fingerprint of
+    the certificate the server presented.
+    """
+    context = net.tls_context(policy, pinned_fingerprint)
+    try:
+        client = _open(server, policy, context, pinned_fingerprint)
+    except CertificateUntrusted as error:
+        if error.fingerprint is None:
+            error.fingerprint = net.presented_fingerprint(
+                lambda probe: _peer_certificate(server, policy, probe)
+            )
+        raise
+    try:
+        with _errors(server):
+            client.ehlo_or_helo_if_needed()  # again after STARTTLS: RFC 3207 forgets the first
+    except BaseException:
+        abandon(client)
+        raise
+    return client
+
+
+def _open(
+    server: Server, policy: NetworkPolicy, context: ssl.SSLContext, pinned: str | None
+) -> SmtpClient:
+    with _errors(server):
+        client = SmtpClient(server, policy, context, pinned)
+    if server.security is Security.STARTTLS:
+        try:
+            _start_tls(client, context, pinned)
+        except BaseException:
+            abandon(client)
+            raise
+    return client
+
+
+def _start_tls(client: SmtpClient, context: ssl.SSLContext, pinned: str | None) -> None:
+    server = client.endpoint
+    with _errors(server):
+        client.ehlo_or_helo_if_needed()
+        offered = client.has_extn("starttls")
+    if not offered:
+        raise TlsUnavailable(server.host, server.port)
+    with _errors(server), net.tls_errors(server.host, server.port):
+        client.starttls(context=context)
+    net.check_pinned(client.sock, server.host, server.port, pinned)  # type: ignore[arg-type]
+
+
+def _peer_certificate(server: Server, policy: NetworkPolicy, probe: ssl.SSLContext) -> bytes:
+    """For `net.presented_fingerprint()`: up to the handshake, then hang up (no AUTH)."""
+    client = _open(server, policy, probe, None)
+    try:
+        return client.sock.getpeercert(binary_form=True) or b""  # type: ignore[union-attr]
+    finally:
+        abandon(client)
+
+
+def login(client: SmtpClient, credentials: Credentials) -> None:
+    """Signs in with AUTH; AuthFailed carries the server's reply ("535 5.7.8 ...").
+
+    smtplib's frames hold the password (login's `password`, the AUTH line), and an exception
+    raised there keeps them in its traceback. So a failure becomes a typed error *returned*
+    from the `except` block and raised here, outside it: no `__cause__`, no `__context__`
+    (`from None` would only hide `__context__`), so nothing walks into those frames.
+    """
+    failure = _attempt_login(client, credentials)
+    if failure is not None:
+        raise failure
+
+
+def _attempt_login(client: SmtpClient, credentials: Credentials) -> MailProtocolError | None:
+    host, port = client.endpoint.host, client.endpoint.port
+    secret = credentials.password
+    try:
+        client.login(credentials.username, credentials.password)
+    except smtplib.SMTPNotSupportedError:
+        return AuthFailed(host, "the server offers no sign-in (AUTH) on this connection")
+    except smtplib.SMTPServerDisconnected as exc:
+        return _disconnected(host, port, exc)
+    except smtplib.SMTPResponseException as exc:  # 535 wrong password, 454, 530...
+        return AuthFailed(host, redact(_reply(exc.smtp_code, exc.smtp_error), secret))
+    except smtplib.SMTPException as exc:  # "No suitable authentication method found."
+        return AuthFailed(host, redact(str(exc), secret))
+    except UnicodeError:  # smtplib encodes AUTH as ASCII
+        return AuthFailed(host, "the user name or password has characters SMTP cannot send")
+    except TimeoutError:
+        return TimedOut(host, port)
+    except OSError as exc:
+        return ConnectFailed(host, port, exc.strerror or type(exc).__name__)
+    except Exception as exc:  # whatever it is, its traceback holds the password: don't chain
+        logger.warning("unexpected %s while signing in to %s", type(exc).__name__, host)
+        return ProtocolFailure(host, port, f"unexpected {type(exc).__name__} during sign-in")
+    finally:
+        client.user = client.password = ""  # smtplib keeps both for its AUTH callbacks
+    return None
+
+
+def size_limit(client: SmtpClient) -> int | None:
+    """The SIZE the server announced (RFC 1870; 0 means no limit), None if it did not."""
+    value = client.esmtp_features.get("size", "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def auth_mechanisms(client: SmtpClient) -> frozenset[str]:
+    return frozenset(client.esmtp_features.get("auth", "").upper().split())
+
+
+def extensions(client: SmtpClient) -> frozenset[str]:
+    """The EHLO keywords, upper case."""
+    return frozenset(name.upper() for name in client.esmtp_features)
+
+
+def close(client: SmtpClient) -> None:
+    """QUIT; a connection that is already broken is just dropped. Never raises."""
+    try:
+        client.quit()
+    except Exception:  # the server went away or misbehaved: nothing left to say to it
+        abandon(client)
+
+
+def abandon(client: SmtpClient) -> None:
+    """Hangs up without QUIT: after a failure, don't wait on a server that may not answer."""
+    with suppress(Exception):
+        client.close()
+
+
+@contextmanager
+def session(
+    server: Server,
+    credentials: Credentials,
+    policy: NetworkPolicy,
+    pinned_fingerprint: str | None = None,
+) -> Iterator[SmtpClient]:
+    """A signed-in connection, closed with QUIT at the end."""
+    client = connect(server, policy, pinned_fingerprint)
+    try:
+        login(client, credentials)
+    except BaseException:
+        abandon(client)
+        raise
+    try:
+        yield client
+    finally:
+        close(client)
