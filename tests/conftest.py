@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+import redis
+from django.conf import settings
 
 from tests.harness.certs import TestCA
 
@@ -24,6 +26,21 @@ def require_service(reason: str) -> NoReturn:
     if IN_CI:
         pytest.fail(f"{reason} (CI never skips integration tests)", pytrace=False)
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Each test starts with an empty cache (rate limits, lockouts), this run's keys only.
+
+    Not cache.clear(): that flushes the whole Redis database, broker queues included.
+    """
+    yield
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 @pytest.fixture(scope="session")

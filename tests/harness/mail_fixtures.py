@@ -131,3 +131,18 @@ def private_mail_servers(test_ca: TestCA) -> Iterator[Callable[..., MailServers]
             errors.append(str(exc))
     if errors:
         pytest.fail("; ".join(errors), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def foreign_ca(tmp_path_factory: pytest.TempPathFactory) -> TestCA:
+    """A CA that SSL_CERT_FILE (the session's test CA) does not include."""
+    return TestCA(tmp_path_factory.mktemp("foreign-ca"))
+
+
+@pytest.fixture(scope="session")
+def foreign_servers(foreign_ca: TestCA) -> Iterator[MailServers]:
+    """Dovecot and Postfix on 127.0.0.1 whose certificate is signed by `foreign_ca`:
+    a self-hoster's server, as far as the product can tell."""
+    servers = start_mail_servers(foreign_ca, MailServerOptions())
+    yield servers
+    stop_mail_servers(servers)

@@ -1,14 +1,13 @@
-"""Fixtures for the protocol layer's tests: fake servers, a silent listener, and Dovecot +
-Postfix whose certificate comes from a CA nobody trusts."""
+"""Fixtures for the protocol layer's tests: fake servers and a silent listener.
+
+`foreign_servers` (Dovecot + Postfix with a certificate nobody trusts) is in
+tests/harness/mail_fixtures.py, for the account pages too."""
 
 import socket
 from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.harness.certs import TestCA
-from tests.harness.mail_fixtures import start_mail_servers, stop_mail_servers
-from tests.harness.mailservers import MailServerOptions, MailServers
 from tests.protocols.fakes import FakeServer, Reply
 
 
@@ -31,17 +30,3 @@ def silent_listener() -> Iterator[socket.socket]:
     """A socket that listens (the kernel completes the handshake) but never accepts or talks."""
     with socket.create_server(("127.0.0.1", 0), backlog=4) as listener:
         yield listener
-
-
-@pytest.fixture(scope="session")
-def foreign_ca(tmp_path_factory: pytest.TempPathFactory) -> TestCA:
-    """A CA that SSL_CERT_FILE (the session's test CA) does not include."""
-    return TestCA(tmp_path_factory.mktemp("foreign-ca"))
-
-
-@pytest.fixture(scope="session")
-def foreign_servers(foreign_ca: TestCA) -> Iterator[MailServers]:
-    """Dovecot and Postfix on 127.0.0.1 whose certificate is signed by `foreign_ca`."""
-    servers = start_mail_servers(foreign_ca, MailServerOptions())
-    yield servers
-    stop_mail_servers(servers)
