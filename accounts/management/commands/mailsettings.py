@@ -1,7 +1,6 @@
 """`manage.py mailsettings ADDRESS`: what discovery finds for an address, as JSON."""
 
 import json
-import sys
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -25,5 +24,4 @@ class Command(BaseCommand):
         found = find_settings(address)
         if found is None:
             raise CommandError(f"No mail settings found for {address}.")
-        json.dump(found.to_json(), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        self.stdout.write(json.dumps(found.to_json(), indent=2))
