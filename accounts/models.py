@@ -12,6 +12,10 @@ class User(AbstractUser):
     """A person who signs in. Their mail accounts hang off this row."""
 
     time_zone = models.CharField(max_length=64, default="UTC", choices=_time_zone_choices)
+    two_factor_required = models.BooleanField(
+        default=False,
+        help_text="Sends this person to set up two-factor sign-in before anything else.",
+    )
 
 
 # Mail accounts and identities live in their own module; imported here so Django finds them.

@@ -14,7 +14,7 @@ case "${CI:-}" in 1|true|TRUE|yes) in_ci=true ;; esac
 echo "== lint"
 ruff check .
 ruff format --check .
-DEBUG=true python manage.py makemigrations --check --dry-run >/dev/null
+DEBUG=true DATABASE_URL=sqlite://:memory: python manage.py makemigrations --check --dry-run >/dev/null
 
 echo "== Redis"
 DEBUG=true DATABASE_URL=sqlite:///:memory: python manage.py check_redis

@@ -5,6 +5,7 @@ Values are read with django-environ from the process environment and, when prese
 start rather than failing later in a request.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -80,7 +81,8 @@ if env.bool("USE_X_FORWARDED_PROTO", default=False):
 TRUSTED_PROXY_IPS = env.list("TRUSTED_PROXY_IPS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin; its site asks staff who have a TOTP device for a code (accounts/admin_site.py).
+    "accounts.apps_admin.WebmailAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -89,6 +91,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "webmail",  # project-wide management commands (check_redis)
     "accounts",
     "mailbox",
@@ -102,9 +107,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "accounts.middleware.UserTimeZoneMiddleware",
+    "accounts.middleware.TwoFactorSetupMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into our lockout page
 ]
 
 ROOT_URLCONF = "webmail.urls"
@@ -148,7 +157,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
@@ -196,6 +204,89 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Hide sensitive variables and POST fields in error reports even with DEBUG on.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "webmail.debug.AlwaysSafeExceptionReporterFilter"
+
+# --- Signing in: sessions, lockouts, two-factor sign-in, password-reset mail -------------------
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=7 * 24 * 60 * 60)
+ACCOUNTS_OPEN_SIGNUP = env.bool("ACCOUNTS_OPEN_SIGNUP", default=False)
+# Everybody must set up two-factor sign-in (an admin can also require it per user).
+ACCOUNTS_REQUIRE_TWO_FACTOR = env.bool("ACCOUNTS_REQUIRE_TWO_FACTOR", default=False)
+# How long the code step of a two-factor sign-in waits after the right password.
+ACCOUNTS_SIGN_IN_CODE_SECONDS = 5 * 60
+PASSWORD_RESET_TIMEOUT = 60 * 60
+
+
+def _at_least_one(name: str, value: int) -> int:
+    if value < 1:
+        raise ImproperlyConfigured(f"{name} must be 1 or more, not {value}.")
+    return value
+
+
+# Lockout per (user name, client IP) by django-axes, counted in the cache: somebody failing
+# elsewhere never locks a person out. The client IP is REMOTE_ADDR, which
+# TrustedProxyClientIpMiddleware sets from X-Forwarded-For for trusted proxies only.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out pair before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = _at_least_one(
+    "ACCOUNTS_LOCKOUT_FAILURES", env.int("ACCOUNTS_LOCKOUT_FAILURES", default=5)
+)
+AXES_COOLOFF_TIME = timedelta(
+    seconds=_at_least_one(
+        "ACCOUNTS_LOCKOUT_SECONDS", env.int("ACCOUNTS_LOCKOUT_SECONDS", default=15 * 60)
+    )
+)
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "accounts.auth_throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.auth_throttle.lockout_response"
+AXES_ENABLE_ADMIN = False  # attempts live in the cache: axes' admin tables would stay empty
+AXES_VERBOSE = False  # its start-up banner would break the one-line messages of our commands
+
+# Slowdown per user name, from any IP (accounts/auth_throttle.py): after this many failures in
+# a day, each further failure closes the name for a window that doubles, up to the maximum.
+# Browsers that signed in as that name before ("known devices") are not slowed.
+ACCOUNTS_SLOWDOWN_AFTER_FAILURES = _at_least_one(
+    "ACCOUNTS_SLOWDOWN_AFTER_FAILURES", env.int("ACCOUNTS_SLOWDOWN_AFTER_FAILURES", default=10)
+)
+ACCOUNTS_SLOWDOWN_BASE_SECONDS = _at_least_one(
+    "ACCOUNTS_SLOWDOWN_BASE_SECONDS", env.int("ACCOUNTS_SLOWDOWN_BASE_SECONDS", default=5)
+)
+ACCOUNTS_SLOWDOWN_MAX_SECONDS = _at_least_one(
+    "ACCOUNTS_SLOWDOWN_MAX_SECONDS", env.int("ACCOUNTS_SLOWDOWN_MAX_SECONDS", default=15 * 60)
+)
+ACCOUNTS_SLOWDOWN_MEMORY_SECONDS = 24 * 60 * 60
+ACCOUNTS_KNOWN_DEVICE_DAYS = 90
+
+# Two-factor sign-in with TOTP apps (django-otp); the admin never shows a device's key.
+OTP_TOTP_ISSUER = _site.hostname
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Password-reset mail goes through the operator's SMTP server, EMAIL_URL such as
+# smtp+tls://user:password@smtp.example.com:587 (STARTTLS) or smtp+ssl://...:465 (TLS).
+# Unset in production, the reset page says mail is not set up instead of failing.
+_email_url = env_secret("EMAIL_URL", default="consolemail://" if DEBUG else "")
+EMAIL_IS_CONFIGURED = bool(_email_url)
+try:
+    _email = environ.Env.email_url_config(_email_url) if _email_url else {}
+except ImproperlyConfigured:
+    # Never echo the value: it holds the SMTP password.
+    raise ImproperlyConfigured("EMAIL_URL is not a mail URL (see .env.example).") from None
+EMAIL_BACKEND = _email.get("EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+EMAIL_PORT = _email.get("EMAIL_PORT") or (465 if EMAIL_USE_SSL else 587 if EMAIL_USE_TLS else 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"webmail@{_site.hostname}")
 
 # --- Mail: storage, limits and every delay the product has (tests shrink them) ----------------
 MAIL_STORAGE_DIR = Path(env.str("MAIL_STORAGE_DIR", default=str(DATA_DIR / "messages")))

@@ -30,4 +30,4 @@ def test_home_needs_a_signed_in_user(client: Client) -> None:
     response = client.get("/")
 
     assert response.status_code == 302
-    assert "/admin/login/" in response["Location"]
+    assert response["Location"] == "/login/?next=/"
