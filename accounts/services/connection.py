@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.discovery.providers import load_providers
 from accounts.models import MailAccount, User
@@ -46,6 +47,7 @@ class ConnectionReport:
         return cls((Problem("", message),))
 
 
+@sensitive_variables()
 def test_settings(
     user: User,
     values: AccountSettings,
@@ -73,6 +75,7 @@ def test_saved_account(user: User, account: MailAccount) -> ConnectionReport:
     )
 
 
+@sensitive_variables()
 def run_test(values: AccountSettings, incoming: Credentials, smtp: Credentials) -> ConnectionReport:
     """Signs in to both servers at once (no per-user limit: callers apply it)."""
     policy = network_policy()
@@ -98,6 +101,7 @@ def run_test(values: AccountSettings, incoming: Credentials, smtp: Credentials) 
     return ConnectionReport(problems)
 
 
+@sensitive_variables()
 def _problem_of(
     side: str, attempt: Callable[[], None], values: AccountSettings, password: str
 ) -> Problem | None:

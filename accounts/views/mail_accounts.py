@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -34,6 +35,7 @@ def mail_accounts(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/mail_accounts.html", {"accounts": accounts})
 
 
+@sensitive_post_parameters("password", "smtp_password")
 @login_required
 @require_http_methods(["GET", "POST"])
 def mail_account_add(request: HttpRequest) -> HttpResponse:
@@ -45,12 +47,14 @@ def mail_account_add(request: HttpRequest) -> HttpResponse:
     return _save(request, form, account=None)
 
 
+@sensitive_post_parameters("password", "smtp_password")
 @login_required
 @require_POST
 def mail_account_discover(request: HttpRequest) -> HttpResponse:
     return _discover(request)
 
 
+@sensitive_post_parameters("password", "smtp_password")
 @login_required
 @require_http_methods(["GET", "POST"])
 def mail_account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
@@ -104,6 +108,7 @@ def _discover(request: HttpRequest) -> HttpResponse:
     return render(request, TEMPLATE, context)
 
 
+@sensitive_variables("incoming_password", "smtp_password", "incoming", "smtp")
 def _save(request: HttpRequest, form: AccountForm, account: MailAccount | None) -> HttpResponse:
     """Validates, tests the connection for real, and saves only when both servers accept."""
     context = {"form": form, "account": account, "adding": account is None}

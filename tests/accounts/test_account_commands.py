@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from accounts.models import MailAccount, User
 from tests.harness.dns import LocalDnsServer
 from tests.harness.mailservers import MailServers, MailUser
+from tests.harness.ports import STANDARD_HOST
 
 
 @pytest.fixture
@@ -74,7 +75,7 @@ def test_addmailaccount_discovers_tests_and_saves(
     local_dns, mail_servers: MailServers, mail_user: Callable[..., MailUser], monkeypatch
 ) -> None:
     for name in ("imap.example.test", "smtp.example.test"):
-        local_dns.set(name, "A", "127.0.0.2")
+        local_dns.set(name, "A", STANDARD_HOST)
     owner = User.objects.create_user("alice")
     user = mail_user()
     monkeypatch.setattr("sys.stdin", io.StringIO(user.password + "\n"))

@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 from accounts.models import MailAccount, User
 from tests.harness.dns import LocalDnsServer
 from tests.harness.mailservers import MailServers, MailUser
+from tests.harness.ports import STANDARD_HOST
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +33,7 @@ def named_servers(
     mail_servers: MailServers, dns_server: LocalDnsServer, settings: Any
 ) -> MailServers:
     for name in ("imap.example.test", "smtp.example.test"):
-        dns_server.set(name, "A", "127.0.0.2")
+        dns_server.set(name, "A", STANDARD_HOST)
     settings.MAIL_DNS_SERVER = dns_server.address
     return mail_servers
 

@@ -13,6 +13,7 @@ from mailbox.protocols.errors import ForbiddenAddress, ProtocolFailure
 from mailbox.protocols.types import NetworkPolicy, Protocol, Security, Server
 from tests.harness.dns import LocalDnsServer
 from tests.harness.https import LocalHttpsServer
+from tests.harness.ports import STANDARD_HOST
 
 EMAIL = EmailAddress("someone", "example.test")
 CONFIG_PATH = "/mail/config-v1.1.xml"
@@ -78,7 +79,7 @@ ENTITY_BOMB = b"""<?xml version="1.0"?>
 </emailProvider></clientConfig>"""
 
 
-def _names(dns_server: LocalDnsServer, *names: str, address: str = "127.0.0.2") -> None:
+def _names(dns_server: LocalDnsServer, *names: str, address: str = STANDARD_HOST) -> None:
     for name in names:
         dns_server.set(name, "A", address)
 

@@ -10,11 +10,12 @@ from tests.discovery.test_autoconfig import CONFIG, CONFIG_PATH
 from tests.harness.dns import LocalDnsServer
 from tests.harness.https import LocalHttpsServer
 from tests.harness.mailservers import MailServers
+from tests.harness.ports import STANDARD_HOST
 
 GODADDY_MX = ["0 mx1.secureserver.net.", "10 mx2.secureserver.net."]
 
 
-def _names(dns_server: LocalDnsServer, *names: str, address: str = "127.0.0.2") -> None:
+def _names(dns_server: LocalDnsServer, *names: str, address: str = STANDARD_HOST) -> None:
     for name in names:
         dns_server.set(name, "A", address)
 

@@ -7,6 +7,7 @@ from accounts.discovery.types import EmailAddress
 from mailbox.protocols.types import NetworkPolicy, Protocol, Security, Server
 from tests.harness.dns import LocalDnsServer
 from tests.harness.mailservers import MailServers
+from tests.harness.ports import STANDARD_HOST
 
 
 def _guess(policy: NetworkPolicy, domain: str = "example.test"):
@@ -15,7 +16,7 @@ def _guess(policy: NetworkPolicy, domain: str = "example.test"):
 
 def _names(dns_server: LocalDnsServer, *names: str) -> None:
     for name in names:
-        dns_server.set(name, "A", "127.0.0.2")
+        dns_server.set(name, "A", STANDARD_HOST)
 
 
 def test_it_finds_imap_and_smtp_over_implicit_tls(

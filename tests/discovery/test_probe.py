@@ -1,4 +1,4 @@
-"""Greeting probes against the real Dovecot and Postfix on the standard ports of 127.0.0.2."""
+"""Greeting probes against the real Dovecot and Postfix on the standard ports of STANDARD_HOST."""
 
 import time
 from dataclasses import replace
@@ -17,6 +17,7 @@ from mailbox.protocols.types import NetworkPolicy, Protocol, Security, Server
 from tests.harness.dns import LocalDnsServer
 from tests.harness.https import LocalHttpsServer
 from tests.harness.mailservers import MailServers
+from tests.harness.ports import STANDARD_HOST
 
 
 @pytest.mark.parametrize(
@@ -38,7 +39,7 @@ def test_each_real_server_greets_over_verified_tls(
     port: int,
     security: Security,
 ) -> None:
-    dns_server.set("mail.example.test", "A", "127.0.0.2")
+    dns_server.set("mail.example.test", "A", STANDARD_HOST)
 
     probe(protocol, Server("mail.example.test", port, security), policy)
 
@@ -46,7 +47,7 @@ def test_each_real_server_greets_over_verified_tls(
 def test_a_certificate_for_other_names_does_not_count(
     mail_servers: MailServers, dns_server: LocalDnsServer, policy: NetworkPolicy
 ) -> None:
-    dns_server.set("mail.elsewhere.zone", "A", "127.0.0.2")  # the certificate names *.test
+    dns_server.set("mail.elsewhere.zone", "A", STANDARD_HOST)  # the certificate names *.test
 
     for port, security in ((993, Security.TLS), (143, Security.STARTTLS)):
         with pytest.raises(CertificateUntrusted):
@@ -56,7 +57,7 @@ def test_a_certificate_for_other_names_does_not_count(
 def test_the_wrong_protocol_does_not_count(
     mail_servers: MailServers, dns_server: LocalDnsServer, policy: NetworkPolicy
 ) -> None:
-    dns_server.set("mail.example.test", "A", "127.0.0.2")
+    dns_server.set("mail.example.test", "A", STANDARD_HOST)
 
     with pytest.raises(ProtocolFailure):
         probe(Protocol.SMTP, Server("mail.example.test", 993, Security.TLS), policy)
@@ -67,7 +68,7 @@ def test_the_wrong_protocol_does_not_count(
 def test_a_server_that_never_greets_times_out_in_time(
     https_server: LocalHttpsServer, dns_server: LocalDnsServer, policy: NetworkPolicy
 ) -> None:
-    dns_server.set("imap.example.test", "A", "127.0.0.2")  # HTTPS waits for the client
+    dns_server.set("imap.example.test", "A", STANDARD_HOST)  # HTTPS waits for the client
     started = time.monotonic()
 
     with pytest.raises(TimedOut):
@@ -89,7 +90,7 @@ def test_nothing_listening_is_refused(dns_server: LocalDnsServer, policy: Networ
 def test_private_addresses_are_refused_by_default(
     dns_server: LocalDnsServer, strict_policy: NetworkPolicy
 ) -> None:
-    dns_server.set("imap.example.test", "A", "127.0.0.2")
+    dns_server.set("imap.example.test", "A", STANDARD_HOST)
 
     with pytest.raises(ForbiddenAddress):
         probe(Protocol.IMAP, Server("imap.example.test", 993, Security.TLS), strict_policy)

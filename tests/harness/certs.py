@@ -14,7 +14,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-DEFAULT_NAMES = ("localhost", "127.0.0.1", "127.0.0.2", "::1", "*.test", "*.example.test")
+from tests.harness.ports import STANDARD_HOST
+
+DEFAULT_NAMES = ("localhost", "127.0.0.1", STANDARD_HOST, "::1", "*.test", "*.example.test")
 
 
 @dataclass(frozen=True)

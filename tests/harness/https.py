@@ -1,9 +1,10 @@
 """A local HTTPS (and optionally plain HTTP) server answering routes the test sets.
 
-By default it listens on 127.0.0.2:443, so that the product's autoconfig lookups
+By default it listens on STANDARD_HOST:443 (127.0.x.2, one per test run), so that the
+product's autoconfig lookups
 (`https://autoconfig.<domain>/mail/config-v1.1.xml`,
 `https://<domain>/.well-known/autoconfig/mail/config-v1.1.xml`) reach it on the standard port
-once the local DNS server resolves those names to 127.0.0.2. Its certificate is signed by the
+once the local DNS server resolves those names to that address. Its certificate is signed by the
 test CA, so clients keep verification on. Routes are keyed by (Host without port, path).
 """
 
@@ -21,15 +22,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tests.harness.certs import TestCA
+from tests.harness.ports import STANDARD_HOST
 
-DEFAULT_HOST = "127.0.0.2"
+DEFAULT_HOST = STANDARD_HOST
 BASE_NAMES = (
     "*.example.test",
     "example.test",
     "autoconfig.example.test",
     "localhost",
     "127.0.0.1",
-    "127.0.0.2",
+    STANDARD_HOST,
 )
 ANY = "*"  # matches any host or scheme in route()
 CONNECTION_TIMEOUT = 10.0  # seconds an idle keep-alive connection or a TLS handshake may take
@@ -157,7 +159,7 @@ class _Listener(ThreadingHTTPServer):
 
 
 class LocalHttpsServer:
-    """Threaded HTTPS server on `host:port` (127.0.0.2:443 unless told otherwise).
+    """Threaded HTTPS server on `host:port` (STANDARD_HOST:443 unless told otherwise).
 
     `port=0` picks a free port; `http_port` adds a plain-HTTP listener on the same host
     (80 for autoconfig-over-HTTP tests, 0 for a free one) that serves the same routes.

@@ -1,7 +1,8 @@
 """Fixtures: real Dovecot and Postfix (see tests/harness/mailservers.py).
 
 - `mail_servers` (session): one shared instance on free ports of 127.0.0.1, also on the
-  standard ports of 127.0.0.2 (IMAP 143/993, POP3 110/995, submission 587/465).
+  standard ports of the run's STANDARD_HOST, 127.0.x.2 (IMAP 143/993, POP3 110/995,
+  submission 587/465).
 - `mail_user` (function): a factory of fresh users, `mail_user()` -> MailUser on example.test.
 - `private_mail_servers` (function): a factory of separate instances, for tests that stop or
   restart a server; each is stopped at teardown.
@@ -31,9 +32,10 @@ from tests.harness.mailservers import (
     ensure_installed,
     missing_packages,
 )
+from tests.harness.ports import STANDARD_HOST
 
 MAIL_FIXTURES = {"mail_servers", "mail_user", "private_mail_servers", "foreign_servers"}
-STANDARD_PORTS_HOST = "127.0.0.2"
+STANDARD_PORTS_HOST = STANDARD_HOST
 _install_error: list[str] = []
 
 

@@ -75,7 +75,7 @@ STANDARD_PORT_NUMBERS = (
 class MailServerOptions:
     domains: tuple[str, ...] = ("example.test", "other.test")
     host: str = "127.0.0.1"
-    # When set (e.g. "127.0.0.2"), also listen on 143/993, 110/995 and 587/465 of that address.
+    # When set (e.g. STANDARD_HOST), also listen on 143/993, 110/995 and 587/465 of that address.
     standard_ports_host: str | None = None
     auth_failure_delay: int = 0  # seconds before Dovecot answers a wrong password
     hierarchy_separator: str = "/"

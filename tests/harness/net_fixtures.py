@@ -48,7 +48,7 @@ def _https_server_session(test_ca: TestCA) -> Iterator[LocalHttpsServer]:
 
 @pytest.fixture
 def https_server(_https_server_session: LocalHttpsServer) -> Iterator[LocalHttpsServer]:
-    """HTTPS on 127.0.0.2:443 (plain HTTP on :80), with no routes and no recorded requests."""
+    """HTTPS on STANDARD_HOST:443 (plain HTTP on :80), with no routes and no recorded requests."""
     _https_server_session.clear()
     yield _https_server_session
     _https_server_session.clear()

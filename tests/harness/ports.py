@@ -1,5 +1,6 @@
 """Free loopback ports and waiting for a listener."""
 
+import os
 import socket
 import time
 
@@ -22,3 +23,13 @@ def wait_for_port(host: str, port: int, timeout: float = 15.0) -> None:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s") from exc
             time.sleep(0.05)
+
+
+def _standard_host() -> str:
+    # All of 127.0.0.0/8 is loopback. Each run takes its own address for the servers that must
+    # sit on standard ports (IMAP 143/993, POP3, submission, HTTPS 443), so that two suites
+    # running at once on one machine do not fight over them.
+    return os.environ.get("WEBMAIL_TEST_STANDARD_HOST") or f"127.0.{1 + os.getpid() % 250}.2"
+
+
+STANDARD_HOST = _standard_host()

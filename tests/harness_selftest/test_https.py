@@ -11,6 +11,7 @@ import pytest
 
 from tests.harness.certs import TestCA
 from tests.harness.https import LocalHttpsServer
+from tests.harness.ports import STANDARD_HOST
 
 AUTOCONFIG_PATH = "/mail/config-v1.1.xml"
 CONFIG = b"<clientConfig version='1.1'/>"
@@ -48,7 +49,7 @@ def _get(
 def test_serves_a_route_on_127_0_0_2_port_443(
     https_server: LocalHttpsServer, test_ca: TestCA
 ) -> None:
-    assert (https_server.host, https_server.port) == ("127.0.0.2", 443)
+    assert (https_server.host, https_server.port) == (STANDARD_HOST, 443)
     https_server.route("autoconfig.example.test", AUTOCONFIG_PATH, CONFIG)
     status, headers, body = _get(
         https_server,
@@ -69,9 +70,9 @@ def test_serves_a_route_on_127_0_0_2_port_443(
 
 
 def test_urllib_with_the_test_ca(https_server: LocalHttpsServer, test_ca: TestCA) -> None:
-    https_server.route("127.0.0.2", "/x", b"by address", content_type="text/plain")
-    url = https_server.url("127.0.0.2", "/x")
-    assert url == "https://127.0.0.2/x"
+    https_server.route(STANDARD_HOST, "/x", b"by address", content_type="text/plain")
+    url = https_server.url(STANDARD_HOST, "/x")
+    assert url == f"https://{STANDARD_HOST}/x"
     with urllib.request.urlopen(url, context=_context(test_ca), timeout=2) as response:
         assert response.read() == b"by address"
 
@@ -106,16 +107,18 @@ def test_routes_are_keyed_by_host_and_unknown_ones_are_404(
 
 def test_status_headers_and_redirect(https_server: LocalHttpsServer, test_ca: TestCA) -> None:
     https_server.route("example.test", "/gone", b"nope", status=500, headers={"X-Test": "1"})
-    https_server.redirect("example.test", "/old", "https://127.0.0.2/new", status=301)
+    https_server.redirect("example.test", "/old", f"https://{STANDARD_HOST}/new", status=301)
     https_server.route("*", "/new", b"moved here")  # urllib keeps our Host header on redirect
     context = _context(test_ca)
     status, headers, _ = _get(https_server, "example.test", "/gone", context)
     assert (status, headers["X-Test"]) == (500, "1")
     status, headers, _ = _get(https_server, "example.test", "/old", context)
-    assert (status, headers["Location"]) == (301, "https://127.0.0.2/new")
-    request = urllib.request.Request("https://127.0.0.2/old", headers={"Host": "example.test"})
+    assert (status, headers["Location"]) == (301, f"https://{STANDARD_HOST}/new")
+    request = urllib.request.Request(
+        f"https://{STANDARD_HOST}/old", headers={"Host": "example.test"}
+    )
     with urllib.request.urlopen(request, context=context, timeout=2) as response:
-        assert (response.url, response.read()) == ("https://127.0.0.2/new", b"moved here")
+        assert (response.url, response.read()) == (f"https://{STANDARD_HOST}/new", b"moved here")
 
 
 def test_delay_lets_clients_time_out(https_server: LocalHttpsServer, test_ca: TestCA) -> None:

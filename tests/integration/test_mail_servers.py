@@ -16,9 +16,10 @@ import pytest
 
 from tests.harness import messages
 from tests.harness.mailservers import MailEndpoints, MailServers, MailUser
+from tests.harness.ports import STANDARD_HOST
 
 QUICK = 0.4  # seconds: a refusal the product waits for must not stall its tests
-STANDARD_HOST = "127.0.0.2"
+STANDARD_HOST = STANDARD_HOST
 
 
 def tls(endpoints: MailEndpoints) -> ssl.SSLContext:
@@ -288,7 +289,7 @@ def test_plain_smtp_port_takes_mail_for_test_domains_only(
     mail_servers.wait_for_messages(recipient.address, 1, timeout=5)
 
 
-# Standard ports on 127.0.0.2 (for discovery tests) --------------------------------------------
+# Standard ports on STANDARD_HOST (for discovery tests) ----------------------------------------
 
 
 def test_standard_imap_ports_answer(mail_servers: MailServers, mail_user: Callable[..., MailUser]):

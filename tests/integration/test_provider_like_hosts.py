@@ -13,6 +13,7 @@ import dns.resolver
 from tests.harness.dns import LocalDnsServer
 from tests.harness.https import LocalHttpsServer
 from tests.harness.mailservers import MailServers, MailUser
+from tests.harness.ports import STANDARD_HOST
 
 
 def resolve(server: LocalDnsServer, name: str, rtype: str = "A") -> list[str]:
@@ -27,8 +28,8 @@ def test_an_mx_record_leads_to_imap_and_submission_on_standard_ports(
 ) -> None:
     user = mail_user()
     dns_server.set("example.test", "MX", "10 mx.example.test.")
-    dns_server.set("imap.example.test", "A", "127.0.0.2")
-    dns_server.set("smtp.example.test", "A", "127.0.0.2")
+    dns_server.set("imap.example.test", "A", STANDARD_HOST)
+    dns_server.set("smtp.example.test", "A", STANDARD_HOST)
 
     assert resolve(dns_server, "example.test", "MX") == ["10 mx.example.test."]
     address = resolve(dns_server, "imap.example.test")[0]
@@ -50,7 +51,7 @@ def test_an_mx_record_leads_to_imap_and_submission_on_standard_ports(
 def test_an_autoconfig_name_leads_to_the_https_server(
     dns_server: LocalDnsServer, https_server: LocalHttpsServer, test_ca
 ) -> None:
-    dns_server.set("autoconfig.example.test", "A", "127.0.0.2")
+    dns_server.set("autoconfig.example.test", "A", STANDARD_HOST)
     https_server.route("autoconfig.example.test", "/mail/config-v1.1.xml", b"<clientConfig/>")
 
     address = resolve(dns_server, "autoconfig.example.test")[0]

@@ -21,7 +21,7 @@ from tests.harness.certs import TestCA
 from tests.harness.dns import LocalDnsServer
 from tests.harness.faultproxy import FaultProxy
 from tests.harness.mailservers import MailServers, MailUser
-from tests.harness.ports import free_port
+from tests.harness.ports import STANDARD_HOST, free_port
 from tests.protocols import fakes
 from tests.protocols.support import (
     IMAP,
@@ -175,7 +175,7 @@ def test_a_name_the_certificate_does_not_cover_is_untrusted_until_pinned(
     dns_server: LocalDnsServer,
     test_ca: TestCA,
 ) -> None:
-    dns_server.set("mail.example.org", "A", "127.0.0.2")  # the certificate names *.test only
+    dns_server.set("mail.example.org", "A", STANDARD_HOST)  # the certificate names *.test only
     server = Server("mail.example.org", 993, TLS)
     net_policy = policy(dns_server=dns_server.address)
 

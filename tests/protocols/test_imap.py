@@ -11,6 +11,7 @@ from mailbox.protocols.types import Server
 from tests.harness.certs import TestCA
 from tests.harness.dns import LocalDnsServer
 from tests.harness.mailservers import MailServers, MailUser
+from tests.harness.ports import STANDARD_HOST
 from tests.protocols.support import (
     IMAP,
     NONE,
@@ -81,7 +82,7 @@ def test_a_provider_name_leads_to_the_standard_ports(
     security,
     port: int,
 ) -> None:
-    dns_server.set("imap.example.test", "A", "127.0.0.2")
+    dns_server.set("imap.example.test", "A", STANDARD_HOST)
     server = Server("imap.example.test", port, security)
 
     result = check_incoming(
@@ -95,7 +96,7 @@ def test_plain_text_where_the_server_disables_login_sends_no_password(
     mail_servers: MailServers, mail_user: Callable[..., MailUser], dns_server: LocalDnsServer
 ) -> None:
     """127.0.0.1 -> 127.0.0.2 is not secure to Dovecot: it advertises LOGINDISABLED."""
-    dns_server.set("imap.example.test", "A", "127.0.0.2")
+    dns_server.set("imap.example.test", "A", STANDARD_HOST)
     server = Server("imap.example.test", 143, NONE)
 
     with pytest.raises(AuthFailed, match="LOGINDISABLED"):

@@ -12,6 +12,7 @@ from tests.harness import messages
 from tests.harness.certs import TestCA
 from tests.harness.dns import LocalDnsServer
 from tests.harness.mailservers import MailServers, MailUser
+from tests.harness.ports import STANDARD_HOST
 from tests.protocols.support import (
     POP3,
     STARTTLS,
@@ -56,7 +57,7 @@ def test_a_provider_name_leads_to_the_standard_ports(
     security,
     port: int,
 ) -> None:
-    dns_server.set("pop.example.test", "A", "127.0.0.2")
+    dns_server.set("pop.example.test", "A", STANDARD_HOST)
     server = Server("pop.example.test", port, security)
 
     result = check_incoming(

@@ -9,9 +9,10 @@ from django.test import Client
 from accounts.models import MailAccount, User
 from tests.harness.dns import LocalDnsServer
 from tests.harness.mailservers import MailServers, MailUser
+from tests.harness.ports import STANDARD_HOST
 
 pytestmark = pytest.mark.django_db
-STANDARD_HOST = "127.0.0.2"
+STANDARD_HOST = STANDARD_HOST
 
 
 @pytest.fixture
