@@ -48,3 +48,13 @@ def test_admin_can_disable_an_account(admin_client_with_account) -> None:
 
     account.refresh_from_db()
     assert account.is_enabled is False
+
+
+def test_a_users_page_lists_their_mail_accounts(admin_client_with_account) -> None:
+    client, account = admin_client_with_account
+
+    page = client.get(f"/admin/accounts/user/{account.user_id}/change/")
+
+    assert page.status_code == 200
+    assert b"alice@example.test" in page.content
+    assert CANARY.encode() not in page.content

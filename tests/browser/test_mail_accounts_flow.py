@@ -97,3 +97,14 @@ def test_a_wrong_password_is_explained_in_the_page(
     # The typed password stays in the form (htmx swapped only the result).
     expect(page.get_by_label("Password", exact=True)).to_have_value("not-the-password")
     assert not MailAccount.objects.exists()
+
+
+def test_the_add_account_page_fits_a_360_pixel_phone(
+    signed_in_page: Page, live_server: Any
+) -> None:
+    page = signed_in_page
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(f"{live_server.url}/settings/accounts/add/")
+
+    expect(page.get_by_label("Email address")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
