@@ -70,7 +70,15 @@ class MailAccount(models.Model):
 
     provider = models.CharField(max_length=50, blank=True)  # from discovery, e.g. "gmail"
     is_enabled = models.BooleanField("enabled", default=True)
-    # Written by the sync (issue 4); shown to the person and in the admin.
+    # The sync schedule and its lease: one sync per account at a time across all workers,
+    # claimed with a conditional UPDATE (mailbox/services/lease.py), renewed while it runs.
+    sync_interval_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty: the operator's MAIL_SYNC_INTERVAL_SECONDS."
+    )
+    next_sync_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    sync_lease_owner = models.CharField(max_length=100, blank=True, editable=False)
+    sync_lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Written by the sync; shown to the person and in the admin.
     last_sync_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)

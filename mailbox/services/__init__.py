@@ -1,0 +1,1 @@
+"""Business logic of the local store: sync, local actions, compose and send."""
