@@ -78,6 +78,8 @@ class MailAccount(models.Model):
     next_sync_at = models.DateTimeField(null=True, blank=True, db_index=True)
     sync_lease_owner = models.CharField(max_length=100, blank=True, editable=False)
     sync_lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Failed polls in a row: the next poll waits longer each time (no hammering a server).
+    sync_failures = models.PositiveSmallIntegerField(default=0, editable=False)
     # Written by the sync; shown to the person and in the admin.
     last_sync_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)

@@ -21,8 +21,7 @@ class Thread(models.Model):
 
     account = models.ForeignKey(MailAccount, on_delete=models.CASCADE, related_name="threads")
     subject_key = models.CharField(max_length=255, blank=True)  # "Re:"/"Fwd:" stripped, lower
-    last_date = models.DateTimeField(null=True, blank=True)
-    message_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         indexes = [models.Index(fields=["account", "subject_key"])]

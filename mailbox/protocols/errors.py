@@ -80,6 +80,30 @@ class ProtocolFailure(MailProtocolError):
         self.host, self.port, self.reason = host, port, reason
 
 
+class FolderMissing(MailProtocolError):
+    """The folder does not exist (any more) on the server."""
+
+    def __init__(self, folder: str, server_reply: str = "") -> None:
+        super().__init__(f"the folder {folder!r} does not exist on the server")
+        self.folder, self.server_reply = folder, server_reply
+
+
+class MessageMissing(MailProtocolError):
+    """The message is gone from the selected folder (expunged elsewhere) or never was there."""
+
+    def __init__(self, uid: int) -> None:
+        super().__init__(f"message {uid} is no longer in the folder")
+        self.uid = uid
+
+
+class ActionRefused(MailProtocolError):
+    """The server answered NO or BAD to a command. `server_reply` is its own words."""
+
+    def __init__(self, command: str, server_reply: str) -> None:
+        super().__init__(f"the server refused {command}: {server_reply}")
+        self.command, self.server_reply = command, server_reply
+
+
 def redact(text: str, secret: str) -> str:
     """`text` with `secret` masked: a broken or hostile server may echo what it received."""
     return text.replace(secret, "***") if secret else text

@@ -62,6 +62,9 @@ class ImapClient(IMAPClient):
         pinned: str | None,
     ) -> None:
         self.endpoint = server
+        # Extensions ENABLEd on this connection (imap_folders.select does it once, before
+        # the first SELECT, since ENABLE is only legal then); None until tried.
+        self.enabled: frozenset[str] | None = None
         self._net_args: NetArgs = (server, policy, context, pinned)
         super().__init__(
             server.host,
