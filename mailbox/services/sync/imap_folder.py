@@ -1,0 +1,153 @@
+"""One IMAP folder brought up to date: new envelopes, flags, expunges, then bodies.
+
+Order matters for the invariant (mailbox/models/folders.py): the cursor (UIDNEXT,
+HIGHESTMODSEQ) is saved only after everything below it is stored, so a sync killed at any
+moment resumes where the store is, and a batch applied twice changes nothing.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from mailbox.models import Folder, Message, MessageLocation
+from mailbox.models.folders import SyncState
+from mailbox.models.messages import BodyState
+from mailbox.protocols import imap_fetch, imap_folders, imap_sync
+from mailbox.protocols.imap import ImapClient
+from mailbox.services.sync.bodies import store_body
+from mailbox.services.sync.envelopes import store_envelopes
+from mailbox.services.sync.flags import apply_flags
+from mailbox.services.sync.removal import forget_locations
+
+BODY_BATCH = 100
+# Without CONDSTORE, flags are refreshed for the newest messages only: a bounded cost.
+FLAG_REFRESH_LIMIT = 5000
+
+Heartbeat = Callable[[], None]
+
+
+@dataclass
+class FolderReport:
+    new: int = 0
+    flags_changed: int = 0
+    removed: int = 0
+    bodies: int = 0
+
+
+def sync_folder(
+    client: ImapClient, folder: Folder, heartbeat: Heartbeat, *, bodies: bool = True
+) -> FolderReport:
+    report = FolderReport()
+    state = imap_folders.select(client, folder.name, readonly=True)
+    if folder.uidvalidity is not None and folder.uidvalidity != state.uidvalidity:
+        report.removed += forget_locations(folder, None)
+        folder.forget_cursor()
+    folder.sync_state = SyncState.ENVELOPES
+    folder.messages_on_server = state.exists
+    folder.save(
+        update_fields=[
+            "uidvalidity",
+            "uidnext",
+            "highestmodseq",
+            "sync_state",
+            "messages_on_server",
+        ]
+    )
+    report.new = _new_envelopes(client, folder, state, heartbeat)
+    report.flags_changed, report.removed = _changes(client, folder, state, report.removed)
+    folder.uidvalidity, folder.uidnext = state.uidvalidity, state.uidnext
+    folder.highestmodseq = state.highestmodseq
+    folder.sync_state = SyncState.BODIES if bodies else SyncState.SYNCED
+    _save_progress(folder)
+    if bodies:
+        report.bodies = fetch_missing_bodies(client, folder, heartbeat)
+        folder.sync_state = SyncState.SYNCED
+    folder.synced_at = timezone.now()
+    folder.last_error = ""
+    _save_progress(folder)
+    return report
+
+
+def _new_envelopes(
+    client: ImapClient, folder: Folder, state: imap_folders.FolderState, heartbeat: Heartbeat
+) -> int:
+    present = imap_sync.uids_in(client)
+    since = folder.uidnext or 0
+    stored = set(
+        MessageLocation.objects.filter(folder=folder, uid__gte=since).values_list("uid", flat=True)
+    )
+    wanted = [uid for uid in present if uid >= since and uid not in stored]
+    count = 0
+    for batch in imap_fetch.fetch_headers(client, wanted):  # newest first
+        count += store_envelopes(folder, batch)
+        heartbeat()
+    return count
+
+
+def _changes(
+    client: ImapClient, folder: Folder, state: imap_folders.FolderState, removed: int
+) -> tuple[int, int]:
+    """Flag changes and expunges since the last sync: (flags changed, locations removed)."""
+    if folder.highestmodseq and state.highestmodseq:
+        if folder.highestmodseq == state.highestmodseq:
+            return 0, removed
+        changes = imap_sync.changes_since(client, folder.highestmodseq)
+        flagged = apply_flags(folder, {c.uid: c.flags for c in changes.changed})
+        if changes.vanished is not None:
+            return flagged, removed + forget_locations(folder, set(changes.vanished))
+    else:
+        newest = list(
+            MessageLocation.objects.filter(folder=folder)
+            .order_by("-uid")
+            .values_list("uid", flat=True)[:FLAG_REFRESH_LIMIT]
+        )
+        flagged = apply_flags(folder, imap_sync.flags_of(client, newest))
+    known = set(MessageLocation.objects.filter(folder=folder).values_list("uid", flat=True))
+    gone = set(imap_sync.vanished_uids(known, imap_sync.uids_in(client)))
+    return flagged, removed + forget_locations(folder, gone)
+
+
+def fetch_missing_bodies(client: ImapClient, folder: Folder, heartbeat: Heartbeat) -> int:
+    """Bodies of this folder's envelope-only messages, newest first, in batches."""
+    done = 0
+    while True:
+        pending = dict(
+            MessageLocation.objects.filter(folder=folder, message__body_state=BodyState.ENVELOPE)
+            .order_by("-uid")
+            .values_list("uid", "message_id")[:BODY_BATCH]
+        )
+        folder.bodies_pending = MessageLocation.objects.filter(
+            folder=folder, message__body_state=BodyState.ENVELOPE
+        ).count()
+        _save_progress(folder)
+        if not pending:
+            return done
+        messages = Message.objects.in_bulk(pending.values())
+        fetched = 0
+        for uid, raw in imap_fetch.fetch_bodies(client, list(pending)):
+            store_body(messages[pending[uid]], raw)
+            fetched += 1
+        done += fetched
+        heartbeat()
+        if fetched == 0:  # all expunged meanwhile: the next sync forgets them
+            return done
+
+
+def _save_progress(folder: Folder) -> None:
+    locations = MessageLocation.objects.filter(folder=folder)
+    folder.message_count = locations.count()
+    folder.unread_count = locations.filter(is_seen=False).count()
+    folder.save(
+        update_fields=[
+            "uidvalidity",
+            "uidnext",
+            "highestmodseq",
+            "sync_state",
+            "message_count",
+            "unread_count",
+            "bodies_pending",
+            "synced_at",
+            "last_error",
+        ]
+    )

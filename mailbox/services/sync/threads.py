@@ -1,0 +1,61 @@
+"""Conversations for newly stored messages (the database side of mailbox/conversations.py)."""
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db.models import Q
+from django.utils import timezone
+
+from mailbox.conversations import Envelope, assign, subject_key
+from mailbox.models import Message, Thread
+
+SUBJECT_WINDOW = dt.timedelta(days=30)
+
+
+def file_into_conversations(account_id: int, messages: Sequence[Message]) -> None:
+    """Sets `thread_id` on messages about to be created (in memory: the caller saves them in
+    bulk), creating conversations in bulk and merging those they join."""
+    if not messages:
+        return
+    batch = [
+        Envelope(m.message_id, m.in_reply_to, tuple(m.references), m.subject) for m in messages
+    ]
+    named = set().union(*(e.named_ids() for e in batch)) - {""}
+    own_ids = {e.message_id for e in batch if e.message_id}
+    stored = (
+        Message.objects.filter(account_id=account_id, thread__isnull=False)
+        .filter(Q(message_id__in=named) | Q(in_reply_to__in=own_ids))
+        .values_list("message_id", "in_reply_to", "thread_id")
+    )
+    thread_of_id: dict[str, int] = {}
+    for message_id, in_reply_to, thread_id in stored:
+        thread_of_id.setdefault(message_id, thread_id)
+        if in_reply_to in own_ids:  # a reply stored before its parent: same conversation
+            thread_of_id.setdefault(in_reply_to, thread_id)
+    keys = {subject_key(e.subject) for e in batch} - {""}
+    thread_of_subject = dict(
+        Thread.objects.filter(
+            account_id=account_id,
+            subject_key__in=keys,
+            created_at__gte=timezone.now() - SUBJECT_WINDOW,
+        )
+        .order_by("-pk")
+        .values_list("subject_key", "pk")
+    )
+    assignments = assign(batch, thread_of_id, thread_of_subject)
+    new_threads = [
+        Thread(account_id=account_id, subject_key=subject_key(messages[a.indexes[0]].subject))
+        for a in assignments
+        if a.thread_id is None
+    ]
+    Thread.objects.bulk_create(new_threads)
+    created = iter(new_threads)
+    for assignment in assignments:
+        thread_id = assignment.thread_id or next(created).pk
+        if assignment.merged_thread_ids:  # rare: a message that joins two conversations
+            Message.objects.filter(thread_id__in=assignment.merged_thread_ids).update(
+                thread_id=thread_id
+            )
+            Thread.objects.filter(pk__in=assignment.merged_thread_ids).delete()
+        for index in assignment.indexes:
+            messages[index].thread_id = thread_id
