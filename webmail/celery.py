@@ -17,6 +17,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webmail.settings")
 DEFAULT_QUEUE = "default"
 SYNC_QUEUE = "sync"
 SEND_QUEUE = "send"
+SYNC_SWEEP_SECONDS = 15.0
 
 app = Celery("webmail")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -38,7 +39,12 @@ app.conf.update(
         "mailbox.tasks.sync.*": {"queue": SYNC_QUEUE},
     },
     # Periodic work: each entry is a fan-out task that finds due rows and enqueues per-id
-    # tasks. Sync polling and the outbox sweep are added with those features.
-    beat_schedule={},
+    # tasks; how often each account is polled is its own interval, checked at every sweep.
+    beat_schedule={
+        "sync-due-accounts": {
+            "task": "mailbox.tasks.sync.sync_due_accounts",
+            "schedule": SYNC_SWEEP_SECONDS,
+        },
+    },
 )
 app.autodiscover_tasks()

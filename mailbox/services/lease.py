@@ -37,8 +37,15 @@ def renew(account_id: int, owner: str) -> bool:
     return renewed == 1
 
 
-def release(account_id: int, owner: str, *, next_sync_in: float | None = None) -> None:
-    """Gives the lease back and schedules the next poll."""
+def release(
+    account_id: int, owner: str, *, next_sync_in: float | None = None, reschedule: bool = True
+) -> None:
+    """Gives the lease back and (unless told not to) schedules the next poll."""
+    if not reschedule:
+        MailAccount.objects.filter(pk=account_id, sync_lease_owner=owner).update(
+            sync_lease_owner="", sync_lease_expires_at=None
+        )
+        return
     account = MailAccount.objects.filter(pk=account_id).only("sync_interval_seconds").first()
     if account is None:
         return
@@ -62,3 +69,16 @@ def due_account_ids(limit: int = 500) -> list[int]:
         .order_by(F("next_sync_at").asc(nulls_first=True), "pk")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def take_due(limit: int = 500) -> list[int]:
+    """Due accounts, each moved out of "due" before it is handed out (a conditional UPDATE),
+    so the next fan-out does not queue it again while its sync waits in the queue. A task
+    that is lost makes the account due again once the lease time has passed."""
+    taken = []
+    hold_until = _expiry(timezone.now())
+    for account_id in due_account_ids(limit):
+        due = Q(next_sync_at__isnull=True) | Q(next_sync_at__lte=timezone.now())
+        if MailAccount.objects.filter(due, pk=account_id).update(next_sync_at=hold_until):
+            taken.append(account_id)
+    return taken

@@ -5,5 +5,6 @@ the sync queue, everything else to the default queue (see webmail/celery.py).
 """
 
 from mailbox.tasks.health import ping
+from mailbox.tasks.sync import sync_account_task, sync_due_accounts, sync_folder_task
 
-__all__ = ["ping"]
+__all__ = ["ping", "sync_account_task", "sync_due_accounts", "sync_folder_task"]

@@ -7,6 +7,6 @@ the server has them), then bodies. Every batch is its own short transaction and 
 apply twice; the lease is renewed after each, and a sync that lost its lease stops.
 """
 
-from mailbox.services.sync.account import AccountBusy, SyncReport, sync_account
+from mailbox.services.sync.account import AccountBusy, SyncReport, sync_account, sync_folder_now
 
-__all__ = ["AccountBusy", "SyncReport", "sync_account"]
+__all__ = ["AccountBusy", "SyncReport", "sync_account", "sync_folder_now"]

@@ -81,18 +81,43 @@ def sync_account(account_id: int, *, owner: str | None = None, bodies: bool = Tr
     return report
 
 
-def _sync_imap(account: MailAccount, report: SyncReport, owner: str, *, bodies: bool) -> None:
-    def heartbeat() -> None:
-        if not lease.renew(account.pk, owner):
-            raise LeaseLost(account.pk)
+def sync_folder_now(folder_id: int, *, owner: str) -> dict[str, object]:
+    """One folder, now (a person opened it); the account's poll schedule stays as it is."""
+    folder = Folder.objects.select_related("account").get(pk=folder_id)
+    account = folder.account
+    if not lease.claim(account.pk, owner):
+        raise AccountBusy(account.pk)
+    try:
+        with _session(account) as client:
+            enable_extensions(client)
+            folder_report = sync_folder(client, folder, _heartbeat(account.pk, owner))
+    except (errors.MailProtocolError, LeaseLost) as exc:
+        return {"folder_id": folder_id, "error": _record_failure(account, exc)}
+    finally:
+        lease.release(account.pk, owner, reschedule=False)
+    return {"folder_id": folder_id, "new": folder_report.new}
 
-    policy = network_policy()
-    with imap.session(
+
+def _heartbeat(account_id: int, owner: str):  # type: ignore[no-untyped-def]
+    def heartbeat() -> None:
+        if not lease.renew(account_id, owner):
+            raise LeaseLost(account_id)
+
+    return heartbeat
+
+
+def _session(account: MailAccount):  # type: ignore[no-untyped-def]
+    return imap.session(
         account.incoming_server,
         account.incoming_credentials(),
-        policy,
+        network_policy(),
         account.incoming_trusted_fingerprint or None,
-    ) as client:
+    )
+
+
+def _sync_imap(account: MailAccount, report: SyncReport, owner: str, *, bodies: bool) -> None:
+    heartbeat = _heartbeat(account.pk, owner)
+    with _session(account) as client:
         enable_extensions(client)
         folders = store_folder_list(account, list_folders(client))
         report.folders = len(folders)
