@@ -15,7 +15,7 @@ from mailbox.models.folders import SyncState
 from mailbox.models.messages import BodyState
 from mailbox.protocols import imap_fetch, imap_folders, imap_sync
 from mailbox.protocols.imap import ImapClient
-from mailbox.services.sync.bodies import store_body
+from mailbox.services.sync.bodies import store_bodies
 from mailbox.services.sync.envelopes import store_envelopes
 from mailbox.services.sync.flags import apply_flags
 from mailbox.services.sync.removal import forget_locations
@@ -124,10 +124,10 @@ def fetch_missing_bodies(client: ImapClient, folder: Folder, heartbeat: Heartbea
         if not pending:
             return done
         messages = Message.objects.in_bulk(pending.values())
-        fetched = 0
-        for uid, raw in imap_fetch.fetch_bodies(client, list(pending)):
-            store_body(messages[pending[uid]], raw)
-            fetched += 1
+        fetched = store_bodies(
+            (messages[pending[uid]], raw)
+            for uid, raw in imap_fetch.fetch_bodies(client, list(pending))
+        )
         done += fetched
         heartbeat()
         if fetched == 0:  # all expunged meanwhile: the next sync forgets them
