@@ -1,0 +1,260 @@
+"""The sync's speed and memory on a big folder (issue 4, point 12), against a real Dovecot.
+
+All figures come from one run on this machine, next to the limit measured in the same run:
+plain imaplib fetching every full message in batches plus the standard `email` package
+(policy=compat32) parsing those bytes and extracting their text parts on one core.
+
+    .venv/bin/python -m benchmarks.sync_first --messages 10000 [--memory 10000,50000]
+
+It makes its own SQLite database (or --database-url), storage folder, CA and Dovecot, as root.
+"""
+
+import argparse
+import email
+import email.policy
+import imaplib
+import os
+import resource
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+BIG_MESSAGE_MB = 4
+
+
+def configure_django(folder: Path, database_url: str | None, ca_file: Path) -> dict[str, str]:
+    env = {
+        "DJANGO_SETTINGS_MODULE": "webmail.settings",
+        "WEBMAIL_ENV_FILE": str(folder / "none.env"),
+        "DEBUG": "true",
+        "DATABASE_URL": database_url or f"sqlite:///{folder / 'bench.sqlite3'}",
+        "DATA_DIR": str(folder / "data"),
+        "MAIL_ALLOW_PRIVATE_HOSTS": "true",
+        "SSL_CERT_FILE": str(ca_file),
+        "CACHE_KEY_PREFIX": f"bench{os.getpid()}",
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    return env
+
+
+def limit(servers, user) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
+    """Seconds to fetch every body with imaplib, then to parse them (compat32, default)."""
+    e = servers.endpoints
+    context = ssl.create_default_context(cafile=str(e.ca_file))
+    started = time.perf_counter()
+    bodies: list[bytes] = []
+    with imaplib.IMAP4_SSL(e.host, e.imaps_port, ssl_context=context) as client:
+        client.login(user.login, user.password)
+        client.select("INBOX", readonly=True)
+        _, data = client.uid("SEARCH", "ALL")
+        uids = data[0].split()
+        for start in range(0, len(uids), 500):
+            chunk = b",".join(uids[start : start + 500]).decode()
+            _, fetched = client.uid("FETCH", chunk, "(BODY.PEEK[])")
+            bodies += [item[1] for item in fetched if isinstance(item, tuple)]
+    fetched_in = time.perf_counter() - started
+    return (
+        fetched_in,
+        _parse_all(bodies, email.policy.compat32),
+        _parse_all(bodies, email.policy.default),
+    )
+
+
+def _parse_all(bodies: list[bytes], policy) -> float:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    for raw in bodies:
+        message = email.message_from_bytes(raw, policy=policy)
+        for part in message.walk():
+            if part.get_content_maintype() == "text":
+                part.get_payload(decode=True)
+    return time.perf_counter() - started
+
+
+def timed(work):  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    result = work()
+    return time.perf_counter() - started, result
+
+
+def other_client_changes(servers, user, count: int = 100) -> None:  # type: ignore[no-untyped-def]
+    """Another mail program flags 100, expunges 100; 100 new messages arrive."""
+    from tests.harness import messages
+
+    with servers.imap(user.address) as client:
+        client.select("INBOX")
+        _, data = client.uid("SEARCH", "ALL")
+        uids = data[0].split()
+        flag = b",".join(uids[:count]).decode()
+        gone = b",".join(uids[count : 2 * count]).decode()
+        client.uid("STORE", flag, "+FLAGS", "(\\Flagged)")
+        client.uid("STORE", gone, "+FLAGS", "(\\Deleted)")
+        client.expunge()
+    servers.seed(user.address, list(messages.volume(count, seed=99)))
+
+
+def stored_bytes(folder: Path, database_url: str | None) -> int:
+    files = sum(p.stat().st_size for p in (folder / "data").rglob("*") if p.is_file())
+    if database_url:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_database_size(current_database())")
+            return files + int(cursor.fetchone()[0])
+    return files + sum(p.stat().st_size for p in folder.glob("bench.sqlite3*"))
+
+
+def syncmail_peak_mb(env: dict[str, str], address: str) -> tuple[float, float]:
+    """Peak resident memory (MB) and seconds of a separate `manage.py syncmail` process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "syncmail", address],
+        cwd=PROJECT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        raise RuntimeError(f"syncmail exited with {status}")
+    return usage.ru_maxrss / 1024, time.perf_counter() - started
+
+
+def make_account(servers, owner: str, count: int, big: int):  # type: ignore[no-untyped-def]
+    from accounts.models import User
+    from accounts.services.mail_accounts import AccountSettings, do_create_account
+    from mailbox.protocols.types import Credentials, Protocol, Security, Server
+    from tests.harness import messages
+
+    user = servers.add_user(f"{owner}@example.test", "bench-password")
+    servers.seed(user.address, list(messages.volume(count)))
+    for index in range(big):
+        servers.seed(user.address, [_big_message(index)])
+    e = servers.endpoints
+    imaps = Server(e.host, e.imaps_port, Security.TLS)
+    values = AccountSettings(
+        user.address, owner, Protocol.IMAP, imaps, user.login, imaps, user.login
+    )
+    credentials = Credentials(user.login, user.password)
+    person = User.objects.create_user(owner)
+    return user, do_create_account(person, values, credentials, credentials)
+
+
+def _big_message(index: int) -> bytes:
+    from email.message import EmailMessage
+
+    from tests.harness import messages
+
+    message = EmailMessage()
+    message["From"], message["To"] = "alice@example.test", "bob@example.test"
+    message["Subject"], message["Message-ID"] = f"Big one {index}", f"<big-{index}@example.test>"
+    message["Date"] = "Mon, 02 Mar 2026 10:00:00 +0000"
+    message.set_content("A big attachment follows.\n")
+    attachment = messages.pdf_bytes(size=BIG_MESSAGE_MB * 1024 * 1024, seed=index)
+    message.add_attachment(attachment, maintype="application", subtype="pdf", filename="big.pdf")
+    return message.as_bytes(policy=email.policy.SMTP)
+
+
+def run(count: int, memory_sizes: list[int], database_url: str | None, big: int) -> list[str]:
+    from tests.harness.certs import TestCA
+    from tests.harness.mailservers import MailServerOptions, MailServers
+
+    lines = []
+    with tempfile.TemporaryDirectory(prefix="wm-s", dir="/tmp") as name:
+        folder = Path(name)
+        folder.chmod(0o755)  # Dovecot's and Postfix's own users must reach their folders
+        ca = TestCA(folder / "ca")
+        env = configure_django(folder, database_url, ca.ca_file)
+        servers = MailServers(folder / "m", ca, MailServerOptions())
+        servers.start()
+        try:
+            lines += _first_sync_figures(servers, folder, count, database_url, big)
+            for size in memory_sizes:
+                user, _ = make_account(servers, f"mem{size}", size, big)
+                peak, seconds = syncmail_peak_mb(env, user.address)
+                lines.append(f"syncmail, {size} messages: peak {peak:.0f} MB, {seconds:.1f} s")
+        finally:
+            servers.stop()
+    return lines
+
+
+def _first_sync_figures(servers, folder: Path, count: int, database_url, big: int) -> list[str]:  # type: ignore[no-untyped-def]
+    from mailbox.models import Message
+    from mailbox.services.sync import sync_account
+
+    user, account = make_account(servers, "bench", count, big)
+    fetch, parse, parse_default = limit(servers, user)
+    the_limit = fetch + parse
+    envelopes, _ = timed(lambda: sync_account(account.pk, bodies=False))
+    bodies, _ = timed(lambda: sync_account(account.pk))
+    first = envelopes + bodies
+    unchanged, _ = timed(lambda: sync_account(account.pk))
+    plain_unchanged = _unchanged_without_condstore(account.pk)
+    changes = min(100, count // 3)
+    other_client_changes(servers, user, changes)
+    after_changes, report = timed(lambda: sync_account(account.pk))
+    total = count + big
+    raw_size = sum(Message.objects.values_list("size", flat=True))
+    stored = stored_bytes(folder, database_url)
+    return [
+        f"{total} messages ({raw_size / total / 1024:.1f} KiB on average, "
+        f"{big} of {BIG_MESSAGE_MB} MB)",
+        f"limit: imaplib fetch {fetch:.2f} s + compat32 parse {parse:.2f} s = {the_limit:.2f} s "
+        f"({total / the_limit:.0f} msg/s); policy=default parse {parse_default:.2f} s",
+        f"envelopes in the database: {envelopes:.2f} s",
+        f"full first sync: {first:.2f} s, {total / first:.0f} msg/s, "
+        f"{the_limit / first:.0%} of the limit's rate",
+        f"unchanged resync: {unchanged:.3f} s with CONDSTORE, {plain_unchanged:.3f} s without",
+        f"after 100 flag changes, 100 new, 100 expunged: {after_changes:.2f} s ({report.new} new)",
+        f"stored: {stored / total / 1024:.1f} KiB per message (database + files) for "
+        f"{raw_size / total / 1024:.1f} KiB of mail",
+    ]
+
+
+def _unchanged_without_condstore(account_id: int) -> float:
+    """The same resync as if the server had no CONDSTORE (bounded flag refresh, UID diff)."""
+    from mailbox.models import Folder
+    from mailbox.protocols import imap_folders
+    from mailbox.services.sync import account as account_sync
+    from mailbox.services.sync import imap_folder, sync_account
+
+    real_select, real_enable = imap_folders.select, account_sync.enable_extensions
+    Folder.objects.filter(account_id=account_id).update(highestmodseq=None)
+    imap_folder.imap_folders.select = lambda client, name, **kw: real_select(  # type: ignore[assignment]
+        client, name, condstore=False, readonly=True
+    )
+    account_sync.enable_extensions = lambda client: frozenset()  # type: ignore[assignment]
+    try:
+        seconds, _ = timed(lambda: sync_account(account_id))
+    finally:
+        imap_folder.imap_folders.select = real_select  # type: ignore[assignment]
+        account_sync.enable_extensions = real_enable  # type: ignore[assignment]
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--big", type=int, default=3, help=f"{BIG_MESSAGE_MB} MB messages added")
+    parser.add_argument(
+        "--memory", default="", help="sizes for the syncmail memory runs, e.g. 10000,50000"
+    )
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.memory.split(",") if size]
+    for line in run(args.messages, sizes, args.database_url, args.big):
+        print(line)
+    print(f"this process: peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""benchmarks/sync_first.py at a tiny size, in its own process (it sets up its own Django)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.harness.mailservers import missing_packages
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.timeout(240)
+def test_sync_benchmark_prints_every_figure(mail_servers) -> None:  # type: ignore[no-untyped-def]
+    assert not missing_packages()  # the mail_servers fixture installed them (or failed in CI)
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.sync_first", "--messages", "20", "--big", "1",
+         "--memory", "20"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=220,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    for figure in ("limit:", "envelopes in the database:", "full first sync:", "unchanged resync:",
+                   "flag changes,", "stored:", "syncmail, 20 messages: peak"):  # fmt: skip
+        assert figure in result.stdout, result.stdout
