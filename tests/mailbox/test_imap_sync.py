@@ -141,3 +141,17 @@ def test_a_wrong_password_is_recorded_and_backs_off(mailbox_pair, mail_servers, 
     assert account.last_error == second.error and account.sync_failures == 2
     wait = (account.next_sync_at - account.last_error_at).total_seconds()
     assert 200 < wait <= 241  # 60 s doubled twice
+
+
+def test_synced_mail_is_searchable_html_only_mail_too(mailbox_pair, mail_servers) -> None:
+    from mailbox.search import matching
+
+    account, user = mailbox_pair
+    html = "<html><body><table><tr><td>Zebra crossing</td></tr></table></body></html>"
+    mail_servers.seed(user.address, [messages.html_only(html=html), messages.plain_text()])
+
+    sync_account(account.pk)
+
+    stored = Message.objects.filter(account=account)
+    assert {m.subject for m in matching(stored, "zebra")} == {"Newsletter"}
+    assert {m.subject for m in matching(stored, "thursday")} == {"Quarterly numbers"}

@@ -17,6 +17,7 @@ from mailbox import storage
 from mailbox.models import Attachment, Message, MessageLocation
 from mailbox.models.messages import BodyState
 from mailbox.protocols import mime
+from mailbox.protocols.mime_text import html_to_text
 
 MAX_SEARCH_CHARS = 200_000
 FILLED_FIELDS = [
@@ -111,7 +112,9 @@ def _fill(read: _Read) -> None:
     message.text = parsed.text
     message.parse_problems = "\n".join(parsed.problems)
     message.body_state = BodyState.PARTIAL if _is_partial(parsed) else BodyState.COMPLETE
-    message.search_text = "\n".join([message.search_text, parsed.text])[:MAX_SEARCH_CHARS]
+    # HTML-only mail is searchable by its visible text.
+    body = parsed.text or (html_to_text(parsed.html) if parsed.html else "")
+    message.search_text = "\n".join([message.search_text, body])[:MAX_SEARCH_CHARS]
 
 
 def _is_partial(parsed: mime.ParsedMessage) -> bool:
