@@ -22,9 +22,11 @@ from mailbox.models import Folder
 from mailbox.protocols import errors, imap
 from mailbox.protocols.imap import ImapClient
 from mailbox.protocols.imap_folders import enable_extensions, list_folders
+from mailbox.protocols.types import Protocol
 from mailbox.services import lease
 from mailbox.services.sync.folders import store_folder_list
 from mailbox.services.sync.imap_folder import FolderReport, sync_folder
+from mailbox.services.sync.pop3 import sync_pop3_account
 
 logger = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 6 * 60 * 60
@@ -70,7 +72,10 @@ def sync_account(account_id: int, *, owner: str | None = None, bodies: bool = Tr
     report = SyncReport(account=account.email)
     started = time.monotonic()
     try:
-        _sync_imap(account, report, owner, bodies=bodies)
+        if account.incoming_protocol == Protocol.POP3:
+            sync_pop3_account(account, report, _heartbeat(account.pk, owner))
+        else:
+            _sync_imap(account, report, owner, bodies=bodies)
     except (errors.MailProtocolError, LeaseLost) as exc:
         report.error = _record_failure(account, exc)
     else:
