@@ -54,10 +54,28 @@ def store_envelopes(folder: Folder, infos: Sequence[HeaderInfo]) -> int:
 
 def _message(account_id: int, info: HeaderInfo) -> Message:
     parsed = mime.parse_message(info.headers + b"\r\n")
+    return envelope_message(
+        account_id,
+        parsed,
+        arrived=info.internal_date,
+        size=info.size,
+        gmail_msgid=info.gmail_message_id,
+    )
+
+
+def envelope_message(
+    account_id: int,
+    parsed: mime.ParsedMessage,
+    *,
+    arrived: dt.datetime | None,
+    size: int,
+    gmail_msgid: int | None = None,
+) -> Message:
+    """An envelope-only row (not saved) from parsed headers; the body comes later."""
     sender = parsed.sender
     return Message(
         account_id=account_id,
-        gmail_msgid=info.gmail_message_id,
+        gmail_msgid=gmail_msgid,
         message_id=(parsed.message_id or "")[:998],
         in_reply_to=(parsed.in_reply_to or "")[:998],
         references=list(parsed.references[-50:]),
@@ -65,8 +83,8 @@ def _message(account_id: int, info: HeaderInfo) -> Message:
         sender_name=(sender.name if sender else "")[:300],
         sender_email=(sender.email if sender else "")[:320],
         recipients=_recipients(parsed),
-        date=parsed.date or info.internal_date,
-        size=info.size,
+        date=parsed.date or arrived,
+        size=size,
         search_text=_envelope_search_text(parsed),
     )
 

@@ -18,6 +18,7 @@ from mailbox.models import Folder, FolderRole, Message, MessageLocation, Pop3Uid
 from mailbox.models.folders import SyncState
 from mailbox.protocols import mime
 from mailbox.services.sync.bodies import store_body
+from mailbox.services.sync.envelopes import envelope_message
 from mailbox.services.sync.threads import file_into_conversations
 
 INBOX = "INBOX"
@@ -104,29 +105,10 @@ _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 
 
 def _envelope(account_id: int, raw: bytes, received_at: dt.datetime) -> Message:
-    """An envelope-only row from the header block (store_body parses the rest); the fields
-    are those envelopes.py gives an IMAP envelope."""
+    """An envelope-only row from the header block (store_body parses the rest)."""
     parsed = mime.parse_message(_BLANK_LINE.split(raw, maxsplit=1)[0] + b"\r\n\r\n")
-    sender = parsed.sender
-    people = (*parsed.from_, *parsed.to, *parsed.cc)
-    return Message(
-        account_id=account_id,
-        message_id=(parsed.message_id or "")[:998],
-        in_reply_to=(parsed.in_reply_to or "")[:998],
-        references=list(parsed.references[-50:]),
-        subject=parsed.subject,
-        sender_name=(sender.name if sender else "")[:300],
-        sender_email=(sender.email if sender else "")[:320],
-        recipients={
-            key: [[a.name, a.email] for a in value]
-            for key, value in (("to", parsed.to), ("cc", parsed.cc), ("reply_to", parsed.reply_to))
-            if value
-        },
-        # POP3 has no INTERNALDATE: the download is the nearest thing to an arrival time.
-        date=parsed.date or received_at,
-        size=len(raw),
-        search_text="\n".join([parsed.subject, *(f"{a.name} {a.email}" for a in people)]),
-    )
+    # POP3 has no INTERNALDATE: the download is the nearest thing to an arrival time.
+    return envelope_message(account_id, parsed, arrived=received_at, size=len(raw))
 
 
 def mark_gone(account: MailAccount, uidls: Sequence[str], when: dt.datetime) -> None:
