@@ -155,3 +155,25 @@ def test_synced_mail_is_searchable_html_only_mail_too(mailbox_pair, mail_servers
     stored = Message.objects.filter(account=account)
     assert {m.subject for m in matching(stored, "zebra")} == {"Newsletter"}
     assert {m.subject for m in matching(stored, "thursday")} == {"Quarterly numbers"}
+
+
+def test_mail_sent_to_the_account_arrives_within_one_poll(mailbox_pair, mail_servers) -> None:
+    import smtplib
+    import ssl
+
+    from mailbox.services import lease
+
+    account, user = mailbox_pair
+    sync_account(account.pk)
+    e = mail_servers.endpoints
+    context = ssl.create_default_context(cafile=str(e.ca_file))
+    with smtplib.SMTP_SSL(e.host, e.submissions_port, context=context, timeout=10) as smtp:
+        smtp.login(user.login, user.password)
+        smtp.sendmail(user.address, [user.address], messages.plain_text())
+    mail_servers.wait_for_messages(user.address, 1)
+    MailAccount.objects.filter(pk=account.pk).update(next_sync_at=None)  # the poll is due
+
+    [due] = lease.take_due()
+    sync_account(due)
+
+    assert [m.subject for m in stored_inbox(account).values()] == ["Quarterly numbers"]
