@@ -54,3 +54,20 @@ def test_due_accounts_are_enabled_free_and_due(account: MailAccount) -> None:
 
     assert lease.due_account_ids() == [account.pk]
     assert not lease.claim(disabled.pk, "worker-a")
+
+
+def test_an_account_whose_queued_sync_was_lost_is_handed_out_again(
+    account: MailAccount, settings
+) -> None:  # type: ignore[no-untyped-def]
+    """Redis restarted (or a worker died) with the sync task still queued: nothing ran."""
+    settings.MAIL_SYNC_LEASE_SECONDS = 60
+    assert lease.take_due() == [account.pk]
+    assert lease.take_due() == []  # still queued, as far as anybody knows
+
+    held_until = MailAccount.objects.get(pk=account.pk).next_sync_at
+    assert 50 < (held_until - timezone.now()).total_seconds() <= 60
+    MailAccount.objects.filter(pk=account.pk).update(
+        next_sync_at=timezone.now() - dt.timedelta(seconds=1)  # the hold has passed
+    )
+
+    assert lease.take_due() == [account.pk]
