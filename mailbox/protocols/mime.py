@@ -51,6 +51,7 @@ __all__ = [
     "ParsedMessage",
     "attachment_bytes",
     "inline_part",
+    "parse_headers",
     "parse_message",
 ]
 
@@ -103,6 +104,17 @@ def parse_message(raw: bytes) -> ParsedMessage:
     except Exception as error:  # RecursionError on hostile nesting; never stop a sync
         problems.append(f"unreadable: {type(error).__name__}, headers only")
         message, body = _headers_only(raw), _Body()
+    return _assemble(message, body, raw, problems)
+
+
+def parse_headers(raw: bytes) -> ParsedMessage:
+    """The envelope of a header block (IMAP's HEADER.FIELDS): no body is looked for, so the
+    first sync's listing skips the body parser's work (a multipart boundary regex each)."""
+    problems: list[str] = []
+    return _assemble(_headers_only(raw), _Body(), raw, problems)
+
+
+def _assemble(message: Message, body: "_Body", raw: bytes, problems: list[str]) -> ParsedMessage:
     headers = _read_headers(message, problems)
     if not raw.strip():
         problems.append("empty: the message has no content")

@@ -175,3 +175,18 @@ def test_snippet_cuts_at_a_word_and_prefers_text_to_html() -> None:
     assert cut.removesuffix("…").split()[-1] in ("Lorem", "ipsum")  # no word cut in two
     assert snippet("  \n ", "<p>from <b>html</b></p>") == "from html"
     assert snippet("", None) == ""
+
+
+def test_parse_headers_reads_the_envelope_of_a_header_block() -> None:
+    from mailbox.protocols.mime import parse_headers, parse_message
+    from tests.harness import messages
+
+    raw = messages.with_attachments()
+    header_block = raw.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
+
+    envelope, whole = parse_headers(header_block), parse_message(raw)
+
+    assert (envelope.subject, envelope.sender, envelope.date, envelope.message_id) == (
+        whole.subject, whole.sender, whole.date, whole.message_id,
+    )  # fmt: skip
+    assert envelope.attachments == () and envelope.text == ""

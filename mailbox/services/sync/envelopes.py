@@ -53,7 +53,7 @@ def store_envelopes(folder: Folder, infos: Sequence[HeaderInfo]) -> int:
 
 
 def _message(account_id: int, info: HeaderInfo) -> Message:
-    parsed = mime.parse_message(info.headers + b"\r\n")
+    parsed = mime.parse_headers(info.headers + b"\r\n")
     return envelope_message(
         account_id,
         parsed,

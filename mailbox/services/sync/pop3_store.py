@@ -106,7 +106,7 @@ _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 
 def _envelope(account_id: int, raw: bytes, received_at: dt.datetime) -> Message:
     """An envelope-only row from the header block (store_body parses the rest)."""
-    parsed = mime.parse_message(_BLANK_LINE.split(raw, maxsplit=1)[0] + b"\r\n\r\n")
+    parsed = mime.parse_headers(_BLANK_LINE.split(raw, maxsplit=1)[0] + b"\r\n\r\n")
     # POP3 has no INTERNALDATE: the download is the nearest thing to an arrival time.
     return envelope_message(account_id, parsed, arrived=received_at, size=len(raw))
 
