@@ -4,7 +4,15 @@ Tasks are routed by module: `mailbox.tasks.send.*` to the send queue, `mailbox.t
 the sync queue, everything else to the default queue (see webmail/celery.py).
 """
 
+from mailbox.tasks.actions import replay_actions, replay_due_actions
 from mailbox.tasks.health import ping
 from mailbox.tasks.sync import sync_account_task, sync_due_accounts, sync_folder_task
 
-__all__ = ["ping", "sync_account_task", "sync_due_accounts", "sync_folder_task"]
+__all__ = [
+    "ping",
+    "replay_actions",
+    "replay_due_actions",
+    "sync_account_task",
+    "sync_due_accounts",
+    "sync_folder_task",
+]
