@@ -45,6 +45,12 @@ app.conf.update(
             "task": "mailbox.tasks.sync.sync_due_accounts",
             "schedule": SYNC_SWEEP_SECONDS,
         },
+        # A safety net: actions are replayed as soon as they are made; this catches the ones
+        # whose task was lost or whose retry waits longer than a countdown should.
+        "replay-due-actions": {
+            "task": "mailbox.tasks.actions.replay_due_actions",
+            "schedule": 60.0,
+        },
     },
 )
 app.autodiscover_tasks()

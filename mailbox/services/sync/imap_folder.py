@@ -98,12 +98,14 @@ def _changes(
             return flagged, removed + forget_locations(folder, set(changes.vanished))
     else:
         newest = list(
-            MessageLocation.objects.filter(folder=folder)
+            MessageLocation.objects.filter(folder=folder, uid__gt=0)
             .order_by("-uid")
             .values_list("uid", flat=True)[:FLAG_REFRESH_LIMIT]
         )
         flagged = apply_flags(folder, imap_sync.flags_of(client, newest))
-    known = set(MessageLocation.objects.filter(folder=folder).values_list("uid", flat=True))
+    known = set(
+        MessageLocation.objects.filter(folder=folder, uid__gt=0).values_list("uid", flat=True)
+    )
     gone = set(imap_sync.vanished_uids(known, imap_sync.uids_in(client)))
     return flagged, removed + forget_locations(folder, gone)
 
@@ -112,14 +114,12 @@ def fetch_missing_bodies(client: ImapClient, folder: Folder, heartbeat: Heartbea
     """Bodies of this folder's envelope-only messages, newest first, in batches."""
     done = 0
     while True:
-        pending = dict(
-            MessageLocation.objects.filter(folder=folder, message__body_state=BodyState.ENVELOPE)
-            .order_by("-uid")
-            .values_list("uid", "message_id")[:BODY_BATCH]
+        # uid > 0: a location moved here waits for its UID (a placeholder below zero).
+        waiting = MessageLocation.objects.filter(
+            folder=folder, uid__gt=0, message__body_state=BodyState.ENVELOPE
         )
-        folder.bodies_pending = MessageLocation.objects.filter(
-            folder=folder, message__body_state=BodyState.ENVELOPE
-        ).count()
+        pending = dict(waiting.order_by("-uid").values_list("uid", "message_id")[:BODY_BATCH])
+        folder.bodies_pending = waiting.count()
         _save_progress(folder)
         if not pending:
             return done
