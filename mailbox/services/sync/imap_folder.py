@@ -135,7 +135,8 @@ def fetch_missing_bodies(client: ImapClient, folder: Folder, heartbeat: Heartbea
 
 
 def _save_progress(folder: Folder) -> None:
-    locations = MessageLocation.objects.filter(folder=folder)
+    # A message deleted here stays hidden (is_deleted) until the server confirms: not counted.
+    locations = MessageLocation.objects.filter(folder=folder, is_deleted=False)
     folder.message_count = locations.count()
     folder.unread_count = locations.filter(is_seen=False).count()
     folder.save(
