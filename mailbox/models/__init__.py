@@ -5,6 +5,7 @@ from mailbox.models.actions import PendingAction
 from mailbox.models.folders import Folder, FolderRole
 from mailbox.models.messages import Attachment, Message, MessageLocation, Thread
 from mailbox.models.pop3 import Pop3Uidl
+from mailbox.models.raw import RawBlob
 
 __all__ = [
     "Attachment",
@@ -14,5 +15,6 @@ __all__ = [
     "MessageLocation",
     "PendingAction",
     "Pop3Uidl",
+    "RawBlob",
     "Thread",
 ]

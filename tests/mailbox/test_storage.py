@@ -52,3 +52,24 @@ def test_removing_an_account_removes_its_files(storage_dir: Path) -> None:
 
     assert not (storage_dir / "7").exists()
     assert storage.read_raw(kept.path) == b"two"
+
+
+@pytest.mark.django_db
+@pytest.mark.both_databases
+def test_small_messages_go_to_the_database_big_ones_to_files(storage_dir: Path) -> None:
+    from accounts.models import User
+    from mailbox.models import RawBlob
+    from tests.accounts.factories import make_account
+
+    account = make_account(User.objects.create_user("alice"), "alice@example.test")
+    small, big = messages.plain_text(), b"Subject: big\r\n\r\n" + b"x" * (storage.SMALL_LIMIT + 1)
+
+    stored = storage.store_many(account.pk, [small, big, small])
+
+    assert [storage.read_raw(item.path) for item in stored] == [small, big, small]
+    assert stored[0].path.startswith("db:") and not stored[1].path.startswith("db:")
+    assert RawBlob.objects.filter(account=account).count() == 1  # the same content once
+    assert len(list(storage_dir.rglob("*.eml.gz"))) == 1
+    assert storage.open_raw(stored[0].path).read() == small
+    storage.remove(stored[0].path)
+    assert not RawBlob.objects.exists()

@@ -1,6 +1,6 @@
 """Message bodies into the store: raw file, parsed text, attachments, search text.
 
-A batch at a time: the raw bytes are stored first (files named by their SHA-256), then one
+A batch at a time: the raw bytes are stored first (mailbox/storage.py), then one
 short transaction fills the rows. When the same content is already stored for the account (a
 message moved or copied by another client, a second label) or comes twice in the batch, the
 new envelope's locations move to that content and the duplicate row goes: content once,
@@ -42,9 +42,14 @@ class _Read:
 
 def store_bodies(items: Iterable[tuple[Message, bytes]]) -> int:
     """Fills envelope-only messages from their raw bytes; returns how many were stored."""
-    reads = [_read(message, raw) for message, raw in items]
-    if not reads:
+    batch = list(items)
+    if not batch:
         return 0
+    stored = storage.store_many(batch[0][0].account_id, [raw for _, raw in batch])
+    reads = [
+        _Read(message, where, mime.parse_message(raw))
+        for (message, raw), where in zip(batch, stored, strict=True)
+    ]
     try:
         with transaction.atomic():
             _apply(reads)
@@ -57,10 +62,6 @@ def store_bodies(items: Iterable[tuple[Message, bytes]]) -> int:
 
 def store_body(message: Message, raw: bytes) -> None:
     store_bodies([(message, raw)])
-
-
-def _read(message: Message, raw: bytes) -> _Read:
-    return _Read(message, storage.store(message.account_id, raw), mime.parse_message(raw))
 
 
 def _apply(reads: list[_Read]) -> None:

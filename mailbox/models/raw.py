@@ -1,0 +1,22 @@
+"""Raw messages small enough to live in the database (see mailbox/storage.py for why)."""
+
+from django.db import models
+
+from accounts.models import MailAccount
+
+
+class RawBlob(models.Model):
+    """One message's raw bytes, zlib-compressed, keyed like its content: (account, SHA-256)."""
+
+    account = models.ForeignKey(MailAccount, on_delete=models.CASCADE, related_name="+")
+    sha256 = models.CharField(max_length=64)
+    data = models.BinaryField()
+    size = models.PositiveIntegerField()  # uncompressed
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "sha256"], name="one_blob_per_content")
+        ]
+
+    def __str__(self) -> str:
+        return self.sha256
