@@ -301,6 +301,9 @@ MAIL_UNDO_SEND_SECONDS = env.int("MAIL_UNDO_SEND_SECONDS", default=10)
 MAIL_SEND_RETRY_BASE_SECONDS = env.int("MAIL_SEND_RETRY_BASE_SECONDS", default=60)
 MAIL_SEND_RETRY_FOR_HOURS = env.float("MAIL_SEND_RETRY_FOR_HOURS", default=48.0)
 MAIL_DNS_SERVER = env.str("MAIL_DNS_SERVER", default="")
+# POP3 accounts: delete mail from the server this many days after it was downloaded (unset:
+# leave it there, the default).
+MAIL_POP3_DELETE_AFTER_DAYS = env.int("MAIL_POP3_DELETE_AFTER_DAYS", default=None)
 # Mail servers on loopback, private or link-local addresses are refused unless this is on
 # (a self-hoster's own mail server on the LAN; the test suite).
 MAIL_ALLOW_PRIVATE_HOSTS = env.bool("MAIL_ALLOW_PRIVATE_HOSTS", default=False)

@@ -159,7 +159,7 @@ def _spool() -> Iterator[IO[bytes]]:
 
 
 def _due_for_deletion(account: MailAccount, listed: Sequence[Pop3Message]) -> list[Pop3Message]:
-    days = getattr(settings, "MAIL_POP3_DELETE_AFTER_DAYS", None)
+    days = settings.MAIL_POP3_DELETE_AFTER_DAYS
     if days is None:  # leave on server
         return []
     cutoff = timezone.now() - dt.timedelta(days=days)
