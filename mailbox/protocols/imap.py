@@ -16,15 +16,14 @@ import logging
 import socket
 import ssl
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
 
-from mailbox.protocols import net
+from mailbox.protocols import connection, net
 from mailbox.protocols.errors import (
     AuthFailed,
-    CertificateUntrusted,
     ConnectFailed,
     MailProtocolError,
     ProtocolFailure,
@@ -99,15 +98,7 @@ def connect(
     Raises the typed errors of `errors.py`; CertificateUntrusted carries the fingerprint of
     the certificate the server presented.
     """
-    context = net.tls_context(policy, pinned_fingerprint)
-    try:
-        return _open(server, policy, context, pinned_fingerprint)
-    except CertificateUntrusted as error:
-        if error.fingerprint is None:
-            error.fingerprint = net.presented_fingerprint(
-                lambda probe: _peer_certificate(server, policy, probe)
-            )
-        raise
+    return connection.connect(_steps(), server, policy, pinned_fingerprint)
 
 
 def _open(
@@ -133,15 +124,6 @@ def _start_tls(client: ImapClient, context: ssl.SSLContext, pinned: str | None) 
     with _errors(server), net.tls_errors(server.host, server.port):
         client.starttls(context)
     net.check_pinned(client.socket(), server.host, server.port, pinned)
-
-
-def _peer_certificate(server: Server, policy: NetworkPolicy, probe: ssl.SSLContext) -> bytes:
-    """For `net.presented_fingerprint()`: up to the handshake, then hang up (no LOGIN)."""
-    client = _open(server, policy, probe, None)
-    try:
-        return client.socket().getpeercert(binary_form=True) or b""
-    finally:
-        abandon(client)
 
 
 def login(client: ImapClient, credentials: Credentials) -> None:
@@ -231,21 +213,21 @@ def abandon(client: ImapClient) -> None:
         client.shutdown()
 
 
-@contextmanager
 def session(
     server: Server,
     credentials: Credentials,
     policy: NetworkPolicy,
     pinned_fingerprint: str | None = None,
-) -> Iterator[ImapClient]:
+) -> AbstractContextManager[ImapClient]:
     """A signed-in connection, logged out at the end."""
-    client = connect(server, policy, pinned_fingerprint)
-    try:
-        login(client, credentials)
-    except BaseException:
-        abandon(client)
-        raise
-    try:
-        yield client
-    finally:
-        close(client)
+    return connection.session(_steps(), server, credentials, policy, pinned_fingerprint)
+
+
+def _steps() -> connection.Steps[ImapClient]:
+    return connection.Steps(
+        open=_open,
+        peer_certificate=lambda client: client.socket().getpeercert(binary_form=True),
+        login=login,
+        close=close,
+        abandon=abandon,
+    )

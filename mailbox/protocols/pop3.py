@@ -13,12 +13,11 @@ import poplib
 import socket
 import ssl
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 
-from mailbox.protocols import net
+from mailbox.protocols import connection, net
 from mailbox.protocols.errors import (
     AuthFailed,
-    CertificateUntrusted,
     ConnectFailed,
     MailProtocolError,
     ProtocolFailure,
@@ -90,15 +89,7 @@ def connect(
     Raises the typed errors of `errors.py`; CertificateUntrusted carries the fingerprint of
     the certificate the server presented.
     """
-    context = net.tls_context(policy, pinned_fingerprint)
-    try:
-        return _open(server, policy, context, pinned_fingerprint)
-    except CertificateUntrusted as error:
-        if error.fingerprint is None:
-            error.fingerprint = net.presented_fingerprint(
-                lambda probe: _peer_certificate(server, policy, probe)
-            )
-        raise
+    return connection.connect(_steps(), server, policy, pinned_fingerprint)
 
 
 def _open(
@@ -122,15 +113,6 @@ def _start_tls(client: Pop3Client, context: ssl.SSLContext, pinned: str | None) 
     with _errors(server), net.tls_errors(server.host, server.port):
         client.stls(context)
     net.check_pinned(client.sock, server.host, server.port, pinned)  # type: ignore[arg-type]
-
-
-def _peer_certificate(server: Server, policy: NetworkPolicy, probe: ssl.SSLContext) -> bytes:
-    """For `net.presented_fingerprint()`: up to the handshake, then hang up (no USER/PASS)."""
-    client = _open(server, policy, probe, None)
-    try:
-        return client.sock.getpeercert(binary_form=True) or b""  # type: ignore[attr-defined]
-    finally:
-        abandon(client)
 
 
 def capabilities(client: Pop3Client) -> frozenset[str]:
@@ -193,21 +175,21 @@ def abandon(client: Pop3Client) -> None:
         client.close()
 
 
-@contextmanager
 def session(
     server: Server,
     credentials: Credentials,
     policy: NetworkPolicy,
     pinned_fingerprint: str | None = None,
-) -> Iterator[Pop3Client]:
+) -> AbstractContextManager[Pop3Client]:
     """A signed-in connection, closed with QUIT at the end."""
-    client = connect(server, policy, pinned_fingerprint)
-    try:
-        login(client, credentials)
-    except BaseException:
-        abandon(client)
-        raise
-    try:
-        yield client
-    finally:
-        close(client)
+    return connection.session(_steps(), server, credentials, policy, pinned_fingerprint)
+
+
+def _steps() -> connection.Steps[Pop3Client]:
+    return connection.Steps(
+        open=_open,
+        peer_certificate=lambda client: client.sock.getpeercert(binary_form=True),  # type: ignore[attr-defined]
+        login=login,
+        close=close,
+        abandon=abandon,
+    )

@@ -14,12 +14,11 @@ import smtplib
 import socket
 import ssl
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 
-from mailbox.protocols import net
+from mailbox.protocols import connection, net
 from mailbox.protocols.errors import (
     AuthFailed,
-    CertificateUntrusted,
     ConnectFailed,
     MailProtocolError,
     ProtocolFailure,
@@ -98,22 +97,12 @@ def connect(
     Raises the typed errors of `errors.py`; CertificateUntrusted carries the fingerprint of
     the certificate the server presented.
     """
-    context = net.tls_context(policy, pinned_fingerprint)
-    try:
-        client = _open(server, policy, context, pinned_fingerprint)
-    except CertificateUntrusted as error:
-        if error.fingerprint is None:
-            error.fingerprint = net.presented_fingerprint(
-                lambda probe: _peer_certificate(server, policy, probe)
-            )
-        raise
-    try:
-        with _errors(server):
-            client.ehlo_or_helo_if_needed()  # again after STARTTLS: RFC 3207 forgets the first
-    except BaseException:
-        abandon(client)
-        raise
-    return client
+    return connection.connect(_steps(), server, policy, pinned_fingerprint)
+
+
+def _greet_again(client: SmtpClient) -> None:
+    with _errors(client.endpoint):
+        client.ehlo_or_helo_if_needed()  # again after STARTTLS: RFC 3207 forgets the first
 
 
 def _open(
@@ -140,15 +129,6 @@ def _start_tls(client: SmtpClient, context: ssl.SSLContext, pinned: str | None) 
     with _errors(server), net.tls_errors(server.host, server.port):
         client.starttls(context=context)
     net.check_pinned(client.sock, server.host, server.port, pinned)  # type: ignore[arg-type]
-
-
-def _peer_certificate(server: Server, policy: NetworkPolicy, probe: ssl.SSLContext) -> bytes:
-    """For `net.presented_fingerprint()`: up to the handshake, then hang up (no AUTH)."""
-    client = _open(server, policy, probe, None)
-    try:
-        return client.sock.getpeercert(binary_form=True) or b""  # type: ignore[union-attr]
-    finally:
-        abandon(client)
 
 
 def login(client: SmtpClient, credentials: Credentials) -> None:
@@ -220,21 +200,22 @@ def abandon(client: SmtpClient) -> None:
         client.close()
 
 
-@contextmanager
 def session(
     server: Server,
     credentials: Credentials,
     policy: NetworkPolicy,
     pinned_fingerprint: str | None = None,
-) -> Iterator[SmtpClient]:
+) -> AbstractContextManager[SmtpClient]:
     """A signed-in connection, closed with QUIT at the end."""
-    client = connect(server, policy, pinned_fingerprint)
-    try:
-        login(client, credentials)
-    except BaseException:
-        abandon(client)
-        raise
-    try:
-        yield client
-    finally:
-        close(client)
+    return connection.session(_steps(), server, credentials, policy, pinned_fingerprint)
+
+
+def _steps() -> connection.Steps[SmtpClient]:
+    return connection.Steps(
+        open=_open,
+        peer_certificate=lambda client: client.sock.getpeercert(binary_form=True),  # type: ignore[union-attr]
+        login=login,
+        close=close,
+        abandon=abandon,
+        ready=_greet_again,
+    )
