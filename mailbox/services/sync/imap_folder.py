@@ -54,8 +54,12 @@ def sync_folder(
             "messages_on_server",
         ]
     )
+    # A first listing of an empty folder reads every flag itself; after an interrupted one,
+    # what the earlier run stored may have changed since, so it is checked like any resync.
+    first_time = folder.uidnext is None and not folder.locations.exists()
     report.new = _new_envelopes(client, folder, state, heartbeat)
-    report.flags_changed, report.removed = _changes(client, folder, state, report.removed)
+    if not first_time:
+        report.flags_changed, report.removed = _changes(client, folder, state, report.removed)
     folder.uidvalidity, folder.uidnext = state.uidvalidity, state.uidnext
     folder.highestmodseq = state.highestmodseq
     folder.sync_state = SyncState.BODIES if bodies else SyncState.SYNCED
