@@ -20,7 +20,7 @@ from mailbox.services.sync.envelopes import store_envelopes
 from mailbox.services.sync.flags import apply_flags
 from mailbox.services.sync.removal import forget_locations
 
-BODY_BATCH = 100
+BODY_BATCH = 250
 # Without CONDSTORE, flags are refreshed for the newest messages only: a bounded cost.
 FLAG_REFRESH_LIMIT = 5000
 
