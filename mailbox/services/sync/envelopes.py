@@ -29,27 +29,33 @@ def store_envelopes(folder: Folder, infos: Sequence[HeaderInfo]) -> int:
         return 0
     gmail_ids = [i.gmail_message_id for i in fresh if i.gmail_message_id]
     with transaction.atomic():
-        by_gmail_id = (
-            dict(
-                Message.objects.filter(
-                    account_id=folder.account_id, gmail_msgid__in=gmail_ids
-                ).values_list("gmail_msgid", "id")
-            )
-            if gmail_ids
-            else {}
-        )
-        new_messages = {
-            info.uid: _message(folder.account_id, info)
-            for info in fresh
-            if info.gmail_message_id not in by_gmail_id or not info.gmail_message_id
-        }
+        by_gmail_id = _stored_gmail_ids(folder.account_id, gmail_ids)
+        new_messages: dict[int, Message] = {}
+        first_of_gmail_id: dict[int, Message] = {}
+        for info in fresh:
+            gmail_id = info.gmail_message_id
+            if gmail_id and gmail_id in by_gmail_id:
+                continue  # another label of a message we have: a new location only
+            if gmail_id and gmail_id in first_of_gmail_id:
+                continue  # twice in this batch (two labels): one content row
+            new_messages[info.uid] = _message(folder.account_id, info)
+            if gmail_id:
+                first_of_gmail_id[gmail_id] = new_messages[info.uid]
         file_into_conversations(folder.account_id, list(new_messages.values()))
         Message.objects.bulk_create(new_messages.values())
+        by_gmail_id |= {gmail_id: message.pk for gmail_id, message in first_of_gmail_id.items()}
         MessageLocation.objects.bulk_create(
             [_location(folder, info, new_messages, by_gmail_id) for info in fresh],
             ignore_conflicts=True,
         )
     return len(fresh)
+
+
+def _stored_gmail_ids(account_id: int, gmail_ids: list[int]) -> dict[int, int]:
+    if not gmail_ids:
+        return {}
+    stored = Message.objects.filter(account_id=account_id, gmail_msgid__in=gmail_ids)
+    return dict(stored.values_list("gmail_msgid", "id"))
 
 
 def _message(account_id: int, info: HeaderInfo) -> Message:
