@@ -115,27 +115,33 @@ def _changes(
 
 
 def fetch_missing_bodies(client: ImapClient, folder: Folder, heartbeat: Heartbeat) -> int:
-    """Bodies of this folder's envelope-only messages, newest first, in batches."""
-    done = 0
-    while True:
-        # uid > 0: a location moved here waits for its UID (a placeholder below zero).
-        waiting = MessageLocation.objects.filter(
+    """Bodies of this folder's envelope-only messages, newest first, in batches.
+
+    The list is read once: asking the database again for every batch cost more than the
+    batches themselves on PostgreSQL. Mail that arrives meanwhile waits for the next sync.
+    """
+    # uid > 0: a location moved here waits for its UID (a placeholder below zero).
+    todo = list(
+        MessageLocation.objects.filter(
             folder=folder, uid__gt=0, message__body_state=BodyState.ENVELOPE
         )
-        pending = dict(waiting.order_by("-uid").values_list("uid", "message_id")[:BODY_BATCH])
-        folder.bodies_pending = waiting.count()
+        .order_by("-uid")
+        .values_list("uid", "message_id")
+    )
+    done = 0
+    for start in range(0, len(todo), BODY_BATCH):
+        folder.bodies_pending = len(todo) - start
         _save_progress(folder)
-        if not pending:
-            return done
-        messages = Message.objects.in_bulk(pending.values())
-        fetched = store_bodies(
-            (messages[pending[uid]], raw)
-            for uid, raw in imap_fetch.fetch_bodies(client, list(pending))
+        message_of_uid = dict(todo[start : start + BODY_BATCH])
+        messages = Message.objects.in_bulk(message_of_uid.values())
+        done += store_bodies(
+            (messages[message_of_uid[uid]], raw)
+            for uid, raw in imap_fetch.fetch_bodies(client, list(message_of_uid))
+            if message_of_uid[uid] in messages  # folded into a twin meanwhile: stored
         )
-        done += fetched
         heartbeat()
-        if fetched == 0:  # all expunged meanwhile: the next sync forgets them
-            return done
+    folder.bodies_pending = 0
+    return done
 
 
 def _save_progress(folder: Folder) -> None:
