@@ -12,7 +12,6 @@ overtakes it.
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -20,16 +19,16 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import MailAccount
-from accounts.services.policy import network_policy
 from mailbox.models import Message, MessageLocation, PendingAction
 from mailbox.models.actions import ActionKind, ActionState
-from mailbox.protocols import errors, imap
+from mailbox.protocols import errors
 from mailbox.protocols.imap import ImapClient
 from mailbox.services import lease
 from mailbox.services.actions import outcomes, server, words
 from mailbox.services.actions.plan import GROUP_LIMIT, REPLAYED_KINDS, Blocked, Step, head_group
 from mailbox.services.actions.positions import Positions
 from mailbox.services.actions.queue import WAITING
+from mailbox.services.connections import imap_session
 from mailbox.services.sync import AccountBusy
 
 T = TypeVar("T")
@@ -98,7 +97,7 @@ def replay_account(account_id: int, *, owner: str | None = None) -> ReplayReport
 
 def _replay(account: MailAccount, owner: str, report: ReplayReport) -> None:
     try:
-        with _session(account) as client:
+        with imap_session(account) as client:
             while steps := _claim_next(account.pk, report):
                 _run(client, steps, report)
                 if not lease.renew(account.pk, owner):
@@ -108,15 +107,6 @@ def _replay(account: MailAccount, owner: str, report: ReplayReport) -> None:
         if head is not None:
             text, account_problem = words.waiting(account, exc), isinstance(exc, ACCOUNT_PROBLEMS)
             report.retry_in = outcomes.postpone(head, text, account_problem=account_problem)
-
-
-def _session(account: MailAccount) -> AbstractContextManager[ImapClient]:
-    return imap.session(
-        account.incoming_server,
-        account.incoming_credentials(),
-        network_policy(),
-        account.incoming_trusted_fingerprint or None,
-    )
 
 
 def _seconds_until_due(action: PendingAction) -> float:

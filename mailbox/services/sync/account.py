@@ -17,13 +17,13 @@ from django.utils import timezone
 from accounts.models import MailAccount
 from accounts.services.connection import describe
 from accounts.services.mail_accounts import AccountSettings
-from accounts.services.policy import network_policy
 from mailbox.models import Folder
-from mailbox.protocols import errors, imap
+from mailbox.protocols import errors
 from mailbox.protocols.imap import ImapClient
 from mailbox.protocols.imap_folders import enable_extensions, list_folders
 from mailbox.protocols.types import Protocol
 from mailbox.services import lease
+from mailbox.services.connections import imap_session
 from mailbox.services.sync.folders import store_folder_list
 from mailbox.services.sync.imap_folder import FolderReport, sync_folder
 from mailbox.services.sync.pop3 import sync_pop3_account
@@ -93,7 +93,7 @@ def sync_folder_now(folder_id: int, *, owner: str) -> dict[str, object]:
     if not lease.claim(account.pk, owner):
         raise AccountBusy(account.pk)
     try:
-        with _session(account) as client:
+        with imap_session(account) as client:
             enable_extensions(client)
             folder_report = sync_folder(client, folder, _heartbeat(account.pk, owner))
     except (errors.MailProtocolError, LeaseLost) as exc:
@@ -111,18 +111,9 @@ def _heartbeat(account_id: int, owner: str):  # type: ignore[no-untyped-def]
     return heartbeat
 
 
-def _session(account: MailAccount):  # type: ignore[no-untyped-def]
-    return imap.session(
-        account.incoming_server,
-        account.incoming_credentials(),
-        network_policy(),
-        account.incoming_trusted_fingerprint or None,
-    )
-
-
 def _sync_imap(account: MailAccount, report: SyncReport, owner: str, *, bodies: bool) -> None:
     heartbeat = _heartbeat(account.pk, owner)
-    with _session(account) as client:
+    with imap_session(account) as client:
         enable_extensions(client)
         folders = store_folder_list(account, list_folders(client))
         report.folders = len(folders)

@@ -37,10 +37,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import MailAccount
-from accounts.services.policy import network_policy
 from mailbox.models import Folder, FolderRole
 from mailbox.models.folders import SyncState
-from mailbox.protocols import pop3
 from mailbox.protocols.pop3 import Pop3Client
 from mailbox.protocols.pop3_sync import (
     Pop3Message,
@@ -49,6 +47,7 @@ from mailbox.protocols.pop3_sync import (
     fetch_message_to,
     list_uidls,
 )
+from mailbox.services.connections import pop3_session
 from mailbox.services.sync import pop3_store
 from mailbox.services.sync.imap_folder import FolderReport
 
@@ -71,12 +70,7 @@ def sync_pop3_account(account: MailAccount, report: "SyncReport", heartbeat: Hea
     inbox = next(folder for folder in folders if folder.role == FolderRole.INBOX)
     report.folders = len(folders)
     folder_report = report.folder_reports.setdefault(inbox.name, FolderReport())
-    with pop3.session(
-        account.incoming_server,
-        account.incoming_credentials(),
-        network_policy(),
-        account.incoming_trusted_fingerprint or None,
-    ) as client:
+    with pop3_session(account) as client:
         listed = list_uidls(client)
         on_server = {entry.uidl for entry in listed}
         pop3_store.mark_gone(account, pop3_store.not_listed(account, on_server), timezone.now())
