@@ -18,6 +18,7 @@ from mailbox.models import Attachment, Message, MessageLocation
 from mailbox.models.messages import BodyState
 from mailbox.protocols import mime
 from mailbox.protocols.mime_text import html_to_text
+from mailbox.services.sync.envelopes import envelope_search_text
 
 MAX_SEARCH_CHARS = 200_000
 FILLED_FIELDS = [
@@ -35,37 +36,36 @@ FILLED_FIELDS = [
 
 @dataclass(frozen=True)
 class _Read:
-    message: Message
+    message_id: int
     stored: storage.StoredRaw
     parsed: mime.ParsedMessage
 
 
-def store_bodies(items: Iterable[tuple[Message, bytes]]) -> int:
-    """Fills envelope-only messages from their raw bytes; returns how many were stored."""
+def store_bodies(account_id: int, items: Iterable[tuple[int, bytes]]) -> int:
+    """Fills envelope-only messages (by id) from their raw bytes; returns how many."""
     batch = list(items)
     if not batch:
         return 0
-    stored = storage.store_many(batch[0][0].account_id, [raw for _, raw in batch])
+    stored = storage.store_many(account_id, [raw for _, raw in batch])
     reads = [
-        _Read(message, where, mime.parse_message(raw))
-        for (message, raw), where in zip(batch, stored, strict=True)
+        _Read(message_id, where, mime.parse_message(raw))
+        for (message_id, raw), where in zip(batch, stored, strict=True)
     ]
     try:
         with transaction.atomic():
-            _apply(reads)
+            _apply(account_id, reads)
     except IntegrityError:  # a twin sync stored some of this content meanwhile: one by one
         for read in reads:
             with transaction.atomic():
-                _apply([read])
+                _apply(account_id, [read])
     return len(reads)
 
 
-def store_body(message: Message, raw: bytes) -> None:
-    store_bodies([(message, raw)])
+def store_body(account_id: int, message_id: int, raw: bytes) -> None:
+    store_bodies(account_id, [(message_id, raw)])
 
 
-def _apply(reads: list[_Read]) -> None:
-    account_id = reads[0].message.account_id
+def _apply(account_id: int, reads: list[_Read]) -> None:
     shas = {read.stored.sha256 for read in reads}
     holder = dict(
         Message.objects.filter(account_id=account_id, sha256__in=shas)
@@ -75,13 +75,12 @@ def _apply(reads: list[_Read]) -> None:
     filled, attachments, folded = [], [], {}
     for read in reads:
         twin_id = holder.get(read.stored.sha256)
-        if twin_id is not None and twin_id != read.message.pk:
-            folded[read.message.pk] = twin_id
+        if twin_id is not None and twin_id != read.message_id:
+            folded[read.message_id] = twin_id
             continue
-        holder[read.stored.sha256] = read.message.pk
-        _fill(read)
-        filled.append(read.message)
-        attachments += [_attachment(read.message, info) for info in read.parsed.attachments]
+        holder[read.stored.sha256] = read.message_id
+        filled.append(_filled_values(read))
+        attachments += [_attachment(read.message_id, info) for info in read.parsed.attachments]
     _update_filled(filled)
     Attachment.objects.bulk_create(attachments, ignore_conflicts=True)
     for duplicate_id, twin_id in folded.items():
@@ -89,33 +88,39 @@ def _apply(reads: list[_Read]) -> None:
     Message.objects.filter(pk__in=list(folded)).delete()
 
 
-def _update_filled(messages: list[Message]) -> None:
+def _update_filled(rows: list[list[object]]) -> None:
     """One parametrised UPDATE per row through executemany: Django's bulk_update builds a
     CASE expression per field and row, which cost more than the whole rest of the sync."""
-    if not messages:
+    if not rows:
         return
     quote = connection.ops.quote_name
     columns = [Message._meta.get_field(name).column for name in FILLED_FIELDS]
     assignments = ", ".join(f"{quote(column)} = %s" for column in columns)
     sql = f"UPDATE {quote(Message._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608 (names from the model, values as parameters)
-    rows = [[getattr(m, name) for name in FILLED_FIELDS] + [m.pk] for m in messages]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 
 
-def _fill(read: _Read) -> None:
-    message, parsed = read.message, read.parsed
-    message.sha256 = read.stored.sha256
-    message.raw_path = read.stored.path
-    message.size = read.stored.size
-    message.snippet = parsed.snippet[:300]
-    message.has_attachments = parsed.has_attachments
-    message.text = parsed.text
-    message.parse_problems = "\n".join(parsed.problems)
-    message.body_state = BodyState.PARTIAL if _is_partial(parsed) else BodyState.COMPLETE
+def _filled_values(read: _Read) -> list[object]:
+    """FILLED_FIELDS' values, then the id. The search text is rebuilt from the whole
+    message's headers, so the envelope row need not be read back."""
+    parsed = read.parsed
+    state = BodyState.PARTIAL if _is_partial(parsed) else BodyState.COMPLETE
     # HTML-only mail is searchable by its visible text.
     body = parsed.text or (html_to_text(parsed.html) if parsed.html else "")
-    message.search_text = "\n".join([message.search_text, body])[:MAX_SEARCH_CHARS]
+    search_text = "\n".join([envelope_search_text(parsed), body])[:MAX_SEARCH_CHARS]
+    return [
+        read.stored.sha256,
+        read.stored.path,
+        read.stored.size,
+        parsed.snippet[:300],
+        parsed.has_attachments,
+        parsed.text,
+        "\n".join(parsed.problems),
+        state,
+        search_text,
+        read.message_id,
+    ]
 
 
 def _is_partial(parsed: mime.ParsedMessage) -> bool:
@@ -124,9 +129,9 @@ def _is_partial(parsed: mime.ParsedMessage) -> bool:
     return any(problem.split(":", 1)[0] in lossy for problem in parsed.problems)
 
 
-def _attachment(message: Message, info: mime.AttachmentInfo) -> Attachment:
+def _attachment(message_id: int, info: mime.AttachmentInfo) -> Attachment:
     return Attachment(
-        message=message,
+        message_id=message_id,
         part_id=info.part_id[:100],
         filename=(info.filename or "")[:255],
         content_type=info.content_type[:255],

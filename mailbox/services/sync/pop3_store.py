@@ -90,7 +90,7 @@ def store_download(inbox: Folder, uidl: str, raw: bytes) -> bool:
             )
             # Content once: the same bytes already here (the server holds two copies) take
             # the location over and the new row goes, so follow the location.
-            store_body(message, raw)
+            store_body(account_id, message.pk, raw)
             location.refresh_from_db(fields=["message"])
             downloaded.message_id = location.message_id
             downloaded.save(update_fields=["message"])

@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Protocol
 
 from django.db.models import Q
 from django.utils import timezone
@@ -12,7 +13,17 @@ from mailbox.models import Message, Thread
 SUBJECT_WINDOW = dt.timedelta(days=30)
 
 
-def file_into_conversations(account_id: int, messages: Sequence[Message]) -> None:
+class Filed(Protocol):
+    """A message about to be stored (a Message, or the sync's plain envelope row)."""
+
+    message_id: str
+    in_reply_to: str
+    references: list[str]
+    subject: str
+    thread_id: int | None
+
+
+def file_into_conversations(account_id: int, messages: Sequence[Filed]) -> None:
     """Sets `thread_id` on messages about to be created (in memory: the caller saves them in
     bulk), creating conversations in bulk and merging those they join."""
     if not messages:
