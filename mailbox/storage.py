@@ -22,10 +22,11 @@ import os
 import shutil
 import tempfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from django.conf import settings
 
@@ -100,6 +101,15 @@ def store_stream(account_id: int, chunks: Iterable[bytes]) -> StoredRaw:
         Path(temporary).unlink(missing_ok=True)
         raise
     return StoredRaw(sha256, relative_path(account_id, sha256), size)
+
+
+@contextmanager
+def spool() -> Iterator[IO[bytes]]:
+    """An anonymous file on the storage volume, for a big message on its way in: /tmp is
+    often a tmpfs, i.e. memory again."""
+    _root().mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=_root()) as sink:
+        yield sink
 
 
 def open_raw(path: str) -> BinaryIO:

@@ -9,7 +9,7 @@ from accounts.models import MailAccount, User
 from mailbox import storage
 from mailbox.models import Folder, Message, MessageLocation
 from mailbox.models.messages import BodyState
-from mailbox.protocols import imap, imap_fetch, imap_folders
+from mailbox.protocols import imap, imap_fetch, imap_folders, mime
 from mailbox.protocols.types import Credentials, NetworkPolicy, Security, Server
 from mailbox.services.sync import sync_account
 from mailbox.services.sync.envelopes import store_envelopes
@@ -177,3 +177,36 @@ def test_mail_sent_to_the_account_arrives_within_one_poll(mailbox_pair, mail_ser
     sync_account(due)
 
     assert [m.subject for m in stored_inbox(account).values()] == ["Quarterly numbers"]
+
+
+def test_a_big_message_comes_in_partial_fetches_and_is_stored_whole(
+    mailbox_pair, mail_servers, monkeypatch
+) -> None:
+    """Over the streaming threshold (shrunk here), a message travels in BODY[]<offset.length>
+    pieces through a file; its stored bytes and attachment are those on the server."""
+    from mailbox.services.sync import imap_folder
+
+    account, user = mailbox_pair
+    big = messages.with_attachments()  # a few attachments: tens of kilobytes
+    small = messages.plain_text()
+    mail_servers.seed(user.address, [big, small])
+    monkeypatch.setattr(imap_folder, "STREAM_THRESHOLD", len(big) - 1)
+    pieces: list[int] = []
+    real_part = imap_fetch._body_part
+
+    def counted_part(client, uid, offset, length):  # type: ignore[no-untyped-def]
+        pieces.append(uid)
+        return real_part(client, uid, offset, length)
+
+    monkeypatch.setattr(imap_fetch, "_body_part", counted_part)
+
+    report = sync_account(account.pk)
+
+    assert report.error == ""
+    on_server = {m.uid: m.raw for m in mail_servers.messages(user.address)}
+    big_uid = next(uid for uid, raw in on_server.items() if raw == big)
+    assert pieces and set(pieces) == {big_uid}  # only the big one streamed
+    stored = stored_inbox(account)
+    assert storage.read_raw(stored[big_uid].raw_path) == big
+    assert stored[big_uid].attachments.count() == len(mime.parse_message(big).attachments) > 0
+    assert all(m.body_state == BodyState.COMPLETE for m in stored.values())

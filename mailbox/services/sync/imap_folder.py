@@ -5,22 +5,26 @@ HIGHESTMODSEQ) is saved only after everything below it is stored, so a sync kill
 moment resumes where the store is, and a batch applied twice changes nothing.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.utils import timezone
 
+from mailbox import storage
 from mailbox.models import Folder, Message, MessageLocation
 from mailbox.models.folders import SyncState
 from mailbox.models.messages import BodyState
 from mailbox.protocols import imap_fetch, imap_folders, imap_sync
+from mailbox.protocols.errors import MessageMissing
 from mailbox.protocols.imap import ImapClient
+from mailbox.protocols.imap_fetch import STREAM_THRESHOLD
 from mailbox.services.sync.bodies import store_bodies
 from mailbox.services.sync.envelopes import store_envelopes
 from mailbox.services.sync.flags import apply_flags
 from mailbox.services.sync.removal import forget_locations
 
 BODY_BATCH = 250
+BODY_BATCH_BYTES = 32 * 1024 * 1024  # a batch of big messages is held in memory no longer
 # Without CONDSTORE, flags are refreshed for the newest messages only: a bounded cost.
 FLAG_REFRESH_LIMIT = 5000
 
@@ -126,22 +130,61 @@ def fetch_missing_bodies(client: ImapClient, folder: Folder, heartbeat: Heartbea
             folder=folder, uid__gt=0, message__body_state=BodyState.ENVELOPE
         )
         .order_by("-uid")
-        .values_list("uid", "message_id")
+        .values_list("uid", "message_id", "message__size")
     )
     done = 0
-    for start in range(0, len(todo), BODY_BATCH):
+    for start, batch in _body_batches(todo):
         folder.bodies_pending = len(todo) - start
         _save_progress(folder)
-        message_of_uid = dict(todo[start : start + BODY_BATCH])
-        messages = Message.objects.in_bulk(message_of_uid.values())
-        done += store_bodies(
-            (messages[message_of_uid[uid]], raw)
-            for uid, raw in imap_fetch.fetch_bodies(client, list(message_of_uid))
-            if message_of_uid[uid] in messages  # folded into a twin meanwhile: stored
-        )
+        done += _store_batch(client, folder.account_id, batch)
         heartbeat()
     folder.bodies_pending = 0
     return done
+
+
+def _body_batches(todo: list[tuple[int, int, int]]) -> Iterator[tuple[int, list]]:
+    """(index of the first, batch): BODY_BATCH messages or BODY_BATCH_BYTES, whichever first."""
+    start, size = 0, 0
+    for index, (_, _, message_size) in enumerate(todo):
+        size += message_size
+        if index + 1 - start >= BODY_BATCH or size >= BODY_BATCH_BYTES:
+            yield start, todo[start : index + 1]
+            start, size = index + 1, 0
+    if start < len(todo):
+        yield start, todo[start:]
+
+
+def _store_batch(client: ImapClient, account_id: int, batch: list[tuple[int, int, int]]) -> int:
+    # Folded into a twin or filled by a twin sync meanwhile: nothing to fetch.
+    waiting = set(
+        Message.objects.filter(
+            pk__in=[message_id for _, message_id, _ in batch], body_state=BodyState.ENVELOPE
+        ).values_list("pk", flat=True)
+    )
+    message_of_uid = {uid: message_id for uid, message_id, _ in batch if message_id in waiting}
+    big = [uid for uid, _, size in batch if size > STREAM_THRESHOLD and uid in message_of_uid]
+    small = [uid for uid in message_of_uid if uid not in big]
+    done = store_bodies(
+        account_id,
+        ((message_of_uid[uid], raw) for uid, raw in imap_fetch.fetch_bodies(client, small)),
+    )
+    for uid in big:
+        raw = _fetch_big(client, uid)
+        if raw is not None:
+            done += store_bodies(account_id, [(message_of_uid[uid], raw)])
+    return done
+
+
+def _fetch_big(client: ImapClient, uid: int) -> bytes | None:
+    """A big message in partial fetches through a file, so it is in memory once, for the
+    parser (which wants it whole), rather than in imaplib's buffers and our copies too."""
+    with storage.spool() as sink:
+        try:
+            imap_fetch.fetch_body_to(client, uid, sink)
+        except MessageMissing:  # expunged meanwhile: the next sync forgets its location
+            return None
+        sink.seek(0)
+        return sink.read()
 
 
 def _save_progress(folder: Folder) -> None:

@@ -27,16 +27,14 @@ which is then the only copy; `deleted_on_server_at` records when that was notice
 
 import datetime as dt
 import logging
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import MailAccount
+from mailbox import storage
 from mailbox.models import Folder, FolderRole
 from mailbox.models.folders import SyncState
 from mailbox.protocols.pop3 import Pop3Client
@@ -137,19 +135,10 @@ def _fetch(client: Pop3Client, entry: Pop3Message) -> bytes:
     and a buffer, so it is in memory once, for the parser, which wants it whole."""
     if entry.size <= STREAM_THRESHOLD:
         return fetch_message(client, entry.msgno)
-    with _spool() as sink:
+    with storage.spool() as sink:
         fetch_message_to(client, entry.msgno, sink)
         sink.seek(0)
         return sink.read()
-
-
-@contextmanager
-def _spool() -> Iterator[IO[bytes]]:
-    """An anonymous file on the storage volume: /tmp is often a tmpfs, i.e. memory again."""
-    folder = Path(settings.MAIL_STORAGE_DIR)
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryFile(dir=folder) as sink:
-        yield sink
 
 
 def _due_for_deletion(account: MailAccount, listed: Sequence[Pop3Message]) -> list[Pop3Message]:
