@@ -6,7 +6,7 @@ from accounts.models import MailAccount
 
 
 class RawBlob(models.Model):
-    """One message's raw bytes, zlib-compressed, keyed like its content: (account, SHA-256)."""
+    """One message's raw bytes, zstd-compressed, keyed like its content: (account, SHA-256)."""
 
     account = models.ForeignKey(MailAccount, on_delete=models.CASCADE, related_name="+")
     sha256 = models.CharField(max_length=64)

@@ -73,3 +73,23 @@ def test_small_messages_go_to_the_database_big_ones_to_files(storage_dir: Path) 
     assert storage.open_raw(stored[0].path).read() == small
     storage.remove(stored[0].path)
     assert not RawBlob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_blob_stored_before_zstd_still_reads(storage_dir: Path) -> None:
+    import hashlib
+    import zlib
+
+    from accounts.models import User
+    from mailbox.models import RawBlob
+    from tests.accounts.factories import make_account
+
+    account = make_account(User.objects.create_user("alice"), "alice@example.test")
+    raw = messages.plain_text()
+    sha256 = hashlib.sha256(raw).hexdigest()
+    RawBlob.objects.create(account=account, sha256=sha256, data=zlib.compress(raw), size=len(raw))
+
+    assert storage.read_raw(f"db:{account.pk}:{sha256}") == raw
+    stored = storage.store_many(account.pk, [raw])  # the same content again: kept as it is
+    assert storage.read_raw(stored[0].path) == raw
+    assert bytes(RawBlob.objects.get().data)[:1] == b"\x78"  # still the zlib stream
