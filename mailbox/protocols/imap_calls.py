@@ -7,8 +7,7 @@ the command through imaplib's public `uid()` on IMAPClient's own connection, and
 is parsed by IMAPClient's `parse_fetch_response()`/`parse_response()`, never by hand.
 Response codes (COPYUID, APPENDUID, MODIFIED, VANISHED) are taken with imaplib's public
 `response()`: imaplib files every `[CODE ...]` and untagged response it reads under its name.
-Nothing here patches imaplib or IMAPClient; `aware_times()` flips one client attribute and
-puts it back.
+Nothing here patches imaplib or IMAPClient.
 """
 
 import imaplib
@@ -90,17 +89,6 @@ def take_response(client: ImapClient, name: str) -> list[bytes]:
     cleared so that the next command starts afresh."""
     _, data = client._imap.response(name)
     return [item for item in data if isinstance(item, bytes)]
-
-
-@contextmanager
-def aware_times(client: ImapClient) -> Iterator[None]:
-    """INTERNALDATE as an aware datetime in the server's offset: IMAPClient's default
-    (`normalise_times`) converts to naive local time, which loses the zone."""
-    saved, client.normalise_times = client.normalise_times, False
-    try:
-        yield
-    finally:
-        client.normalise_times = saved
 
 
 def uid_set(uids: Iterable[int]) -> str:

@@ -4,7 +4,9 @@
 INTERNALDATE, MODSEQ (with CONDSTORE), Gmail's ids and labels (with X-GM-EXT-1) and a few
 header fields as raw bytes — not ENVELOPE, which IMAPClient parses about three times more
 slowly. Newest (highest UID) first, in batches, so a caller can store and show the newest
-envelopes while the rest of a big folder is still coming.
+envelopes while the rest of a big folder is still coming. Its reply is keyed by the UID each
+response carries: IMAPClient's fetch() files a response without one (an unsolicited flag
+update for another message) under its sequence number, which may equal a UID asked for.
 
 `fetch_bodies()` fetches whole messages in batches; messages bigger than STREAM_THRESHOLD
 belong to `fetch_body_to()`, which reads one in partial fetches (`BODY.PEEK[]<offset.length>`)
@@ -15,15 +17,16 @@ lost whole, never returned short.
 """
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, Literal
 
 from imapclient.imap_utf7 import decode as decode_utf7
+from imapclient.response_parser import parse_fetch_response
 
-from mailbox.protocols.errors import MessageMissing, ProtocolFailure
+from mailbox.protocols.errors import ActionRefused, MessageMissing, ProtocolFailure
 from mailbox.protocols.imap import ImapClient
-from mailbox.protocols.imap_calls import aware_times, batches, message_flags, replies, text
+from mailbox.protocols.imap_calls import batches, message_flags, replies, text
 from mailbox.protocols.imap_sync import uids_in
 
 HEADER_FIELDS = (
@@ -35,6 +38,7 @@ _HEADER_KEY = HEADER_ITEM.replace(".PEEK", "").encode()  # how Dovecot and Gmail
 _HEADER_KEY_START = b"BODY[HEADER.FIELDS"  # others may echo the field list differently
 BASE_ITEMS = ("UID", "FLAGS", "RFC822.SIZE", "INTERNALDATE")
 GMAIL_ITEMS = ("X-GM-MSGID", "X-GM-THRID", "X-GM-LABELS")
+_HEADERS_COMMAND = "UID FETCH (headers)"
 HEADER_BATCH = 1000
 BODY_BATCH = 200
 MiB = 1024 * 1024
@@ -63,10 +67,32 @@ def fetch_headers(
     wanted.sort(reverse=True)
     items = _header_items(client)
     for chunk in batches(wanted, batch):
-        with replies(client, "UID FETCH (headers)"), aware_times(client):
-            response = client.fetch(list(chunk), items)
-            infos = [_header_info(uid, response[uid]) for uid in chunk if uid in response]
+        with replies(client, _HEADERS_COMMAND):
+            infos = header_infos(chunk, _uid_fetch(client, chunk, items))
         yield infos
+
+
+FetchData = list  # imaplib's reply: bytes lines and (line, literal) pairs
+
+
+def header_infos(uids: Sequence[int], data: FetchData) -> list[HeaderInfo]:
+    """HeaderInfo of `uids`, in that order, from a UID FETCH reply as imaplib returns it; the
+    UIDs it lacks are left out, and so is whatever else it holds."""
+    by_uid = {}
+    # Keyed by sequence number, then by the UID inside: a response without one is not ours.
+    for item in parse_fetch_response(data, normalise_times=False, uid_is_key=False).values():
+        if b"UID" in item:
+            by_uid[item[b"UID"]] = item
+    return [_header_info(uid, by_uid[uid]) for uid in uids if uid in by_uid]
+
+
+def _uid_fetch(client: ImapClient, uids: Sequence[int], items: list[str]) -> FetchData:
+    """What IMAPClient's fetch(uids, items) sends, through imaplib's public uid() on its
+    connection, so that the reply can be keyed as header_infos() keys it."""
+    status, data = client._imap.uid("FETCH", ",".join(map(str, uids)), f"({' '.join(items)})")
+    if status != "OK":
+        raise ActionRefused(_HEADERS_COMMAND, text(data[0] if data else ""))
+    return data
 
 
 def _header_items(client: ImapClient) -> list[str]:
