@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from imapclient.exceptions import ProtocolError
-from imapclient.response_parser import parse_response
+from imapclient.response_parser import parse_fetch_response, parse_response
 
 from mailbox.protocols.errors import (
     ActionRefused,
@@ -82,6 +82,16 @@ def uid_command(client: ImapClient, command: str, *args: str) -> list[Any]:
     if status != "OK":
         raise ActionRefused(f"UID {command}", text(data[-1] if data else ""))
     return [item for item in data if item is not None]
+
+
+def responses_by_uid(data: list[Any]) -> dict[int, dict[bytes, Any]]:
+    """A UID FETCH reply (imaplib's data) parsed by IMAPClient, keyed by the UID inside each
+    response. IMAPClient's fetch() files a response without one (an unsolicited flag update
+    for another message) under its sequence number, which may equal a UID asked for, and
+    merges it into that message's: keyed by sequence number first, such a response is left out.
+    """
+    parsed = parse_fetch_response(data, normalise_times=False, uid_is_key=False)
+    return {item[b"UID"]: item for item in parsed.values() if b"UID" in item}
 
 
 def take_response(client: ImapClient, name: str) -> list[bytes]:

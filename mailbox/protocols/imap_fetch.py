@@ -19,14 +19,20 @@ lost whole, never returned short.
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 from imapclient.imap_utf7 import decode as decode_utf7
-from imapclient.response_parser import parse_fetch_response
 
-from mailbox.protocols.errors import ActionRefused, MessageMissing, ProtocolFailure
+from mailbox.protocols.errors import MessageMissing, ProtocolFailure
 from mailbox.protocols.imap import ImapClient
-from mailbox.protocols.imap_calls import batches, message_flags, replies, text
+from mailbox.protocols.imap_calls import (
+    batches,
+    message_flags,
+    replies,
+    responses_by_uid,
+    text,
+    uid_command,
+)
 from mailbox.protocols.imap_sync import uids_in
 
 HEADER_FIELDS = (
@@ -38,7 +44,6 @@ _HEADER_KEY = HEADER_ITEM.replace(".PEEK", "").encode()  # how Dovecot and Gmail
 _HEADER_KEY_START = b"BODY[HEADER.FIELDS"  # others may echo the field list differently
 BASE_ITEMS = ("UID", "FLAGS", "RFC822.SIZE", "INTERNALDATE")
 GMAIL_ITEMS = ("X-GM-MSGID", "X-GM-THRID", "X-GM-LABELS")
-_HEADERS_COMMAND = "UID FETCH (headers)"
 HEADER_BATCH = 1000
 BODY_BATCH = 200
 MiB = 1024 * 1024
@@ -67,32 +72,17 @@ def fetch_headers(
     wanted.sort(reverse=True)
     items = _header_items(client)
     for chunk in batches(wanted, batch):
-        with replies(client, _HEADERS_COMMAND):
-            infos = header_infos(chunk, _uid_fetch(client, chunk, items))
+        data = uid_command(client, "FETCH", ",".join(map(str, chunk)), f"({' '.join(items)})")
+        with replies(client, "UID FETCH (headers)"):
+            infos = header_infos(chunk, data)
         yield infos
 
 
-FetchData = list  # imaplib's reply: bytes lines and (line, literal) pairs
-
-
-def header_infos(uids: Sequence[int], data: FetchData) -> list[HeaderInfo]:
+def header_infos(uids: Sequence[int], data: list[Any]) -> list[HeaderInfo]:
     """HeaderInfo of `uids`, in that order, from a UID FETCH reply as imaplib returns it; the
     UIDs it lacks are left out, and so is whatever else it holds."""
-    by_uid = {}
-    # Keyed by sequence number, then by the UID inside: a response without one is not ours.
-    for item in parse_fetch_response(data, normalise_times=False, uid_is_key=False).values():
-        if b"UID" in item:
-            by_uid[item[b"UID"]] = item
+    by_uid = responses_by_uid(data)
     return [_header_info(uid, by_uid[uid]) for uid in uids if uid in by_uid]
-
-
-def _uid_fetch(client: ImapClient, uids: Sequence[int], items: list[str]) -> FetchData:
-    """What IMAPClient's fetch(uids, items) sends, through imaplib's public uid() on its
-    connection, so that the reply can be keyed as header_infos() keys it."""
-    status, data = client._imap.uid("FETCH", ",".join(map(str, uids)), f"({' '.join(items)})")
-    if status != "OK":
-        raise ActionRefused(_HEADERS_COMMAND, text(data[0] if data else ""))
-    return data
 
 
 def _header_items(client: ImapClient) -> list[str]:

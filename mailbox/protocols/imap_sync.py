@@ -15,14 +15,13 @@ All work on the folder `imap_folders.select()` selected.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from imapclient.response_parser import parse_fetch_response
-
 from mailbox.protocols.errors import ActionRefused
 from mailbox.protocols.imap import ImapClient
 from mailbox.protocols.imap_calls import (
     batches,
     message_flags,
     replies,
+    responses_by_uid,
     take_response,
     tokens,
     uid_command,
@@ -74,13 +73,10 @@ def changes_since(client: ImapClient, modseq: int) -> FlagChanges:
 
 
 def _flag_changes(data: list[object]) -> tuple[FlagChange, ...]:
-    # Keyed by sequence number, not UID: an unsolicited FETCH without UID must not pass for
-    # the message whose UID happens to equal its sequence number.
-    parsed = parse_fetch_response(data, normalise_times=False, uid_is_key=False)
     changes = {
-        item[b"UID"]: FlagChange(item[b"UID"], message_flags(item[b"FLAGS"]), _modseq(item))
-        for item in parsed.values()
-        if b"UID" in item and b"FLAGS" in item
+        uid: FlagChange(uid, message_flags(item[b"FLAGS"]), _modseq(item))
+        for uid, item in responses_by_uid(data).items()
+        if b"FLAGS" in item
     }
     return tuple(changes[uid] for uid in sorted(changes))
 
@@ -105,12 +101,14 @@ def flags_of(
 ) -> dict[int, frozenset[str]]:
     """The flags of `uids` (those still there), for servers without CONDSTORE."""
     flags: dict[int, frozenset[str]] = {}
-    for chunk in batches(sorted(set(uids)), batch):
+    wanted = set(uids)
+    for chunk in batches(sorted(wanted), batch):
+        data = uid_command(client, "FETCH", ",".join(map(str, chunk)), "(UID FLAGS)")
         with replies(client, "UID FETCH (FLAGS)"):
-            response = client.fetch(list(chunk), ["FLAGS"])
+            response = responses_by_uid(data)
         flags.update(
             (uid, message_flags(item[b"FLAGS"]))
             for uid, item in response.items()
-            if b"FLAGS" in item
+            if b"FLAGS" in item and uid in wanted
         )
     return flags

@@ -191,5 +191,5 @@ def test_a_refused_fetch_is_action_refused_in_the_servers_words(session: Session
     with pytest.raises(ActionRefused) as refused:
         list(fetch_headers(client, "all"))
 
-    assert refused.value.command == "UID FETCH (headers)"
+    assert refused.value.command == "UID FETCH"
     assert refused.value.server_reply == "[UNAVAILABLE] try later"
