@@ -3,6 +3,8 @@
 The worker runs the project's Celery app with the test settings, pointed at the test
 database that pytest-django created and at this run's Redis database and key prefix (both
 inherited through the environment), so it sees the rows a `transaction=True` test commits.
+`broker_url` points a worker at another Redis instead (a private one a test restarts); the
+test then talks to it through `app_on_broker(app, url)`.
 """
 
 import contextlib
@@ -28,8 +30,12 @@ class CeleryWorker:
         queues: tuple[str, ...] = ("default", "sync", "send"),
         concurrency: int = 2,
         name: str = "test",
+        broker_url: str | None = None,
     ) -> None:
+        """`broker_url`: the worker's broker and result backend (else the run's Redis); `app`
+        must then be configured for the same one, since the readiness ping goes through it."""
         self.app = app
+        self.broker_url = broker_url
         self.database_name = database_name
         self.log_file = log_file
         self.queues = queues
@@ -41,6 +47,8 @@ class CeleryWorker:
         env = dict(os.environ)
         env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
         env["WEBMAIL_TEST_WORKER_DB"] = self.database_name
+        if self.broker_url is not None:
+            env["CELERY_BROKER_URL"] = env["CELERY_RESULT_BACKEND"] = self.broker_url
         command = [
             sys.executable,
             "-m",
@@ -73,8 +81,11 @@ class CeleryWorker:
         while time.monotonic() < deadline:
             if self.process is None or self.process.poll() is not None:
                 raise RuntimeError(f"the Celery worker exited; see {self.log_file}:\n{self.log()}")
-            if self.app.control.ping(destination=[self.node_name], timeout=0.5):
-                return
+            # A new connection each time: a pooled one may be dead (a test restarted Redis).
+            with self.app.connection_for_write() as connection:
+                if self.app.control.ping([self.node_name], timeout=0.5, connection=connection):
+                    return
+        self.kill()  # not left running (consuming) after the test gave up on it
         raise TimeoutError(f"the Celery worker did not answer within {timeout}s:\n{self.log()}")
 
     def stop(self, timeout: float = 20.0) -> None:
@@ -98,11 +109,31 @@ class CeleryWorker:
                 os.kill(pid, signal.SIGKILL)
         self.process.wait(10)
 
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def log(self) -> str:
         try:
             return self.log_file.read_text(errors="replace")[-4000:]
         except OSError:
             return ""
+
+
+def app_on_broker(app: Celery, url: str) -> Celery:
+    """A copy of `app` (the project's settings, queues, routes) whose broker and result backend
+    are the Redis at `url`: how a test sends tasks to, pings and reads results from a worker
+    started with `CeleryWorker(..., broker_url=url)`. Celery 5.6 reads the result backend from
+    the Django settings over this: the caller also sets CELERY_RESULT_BACKEND in os.environ
+    (which Celery reads first) for the test's duration."""
+    copy = Celery(app.main, set_as_current=False)
+    copy.config_from_object("django.conf:settings", namespace="CELERY")
+    changes = {
+        key: value for key, value in app.conf.changes.items() if key != "deprecated_settings"
+    }
+    # Namespaced names: the Django settings' own CELERY_BROKER_URL would win over broker_url.
+    copy.conf.update(changes, CELERY_BROKER_URL=url, CELERY_RESULT_BACKEND=url)
+    return copy
 
 
 def _child_pids(pid: int) -> list[int]:

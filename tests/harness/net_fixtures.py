@@ -84,13 +84,19 @@ PrivateRedisFactory = Callable[[], PrivateRedis]
 
 @pytest.fixture
 def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateRedisFactory]:
-    """private_redis() -> a started PrivateRedis on its own port; all stopped at teardown."""
+    """private_redis() -> a started PrivateRedis on its own port; all stopped at teardown.
+    Without a redis-server that starts, the test fails in CI and is skipped elsewhere."""
     servers: list[PrivateRedis] = []
 
     def make() -> PrivateRedis:
+        from tests.conftest import require_service  # imported late: conftest loads this plugin
+
         server = PrivateRedis(tmp_path_factory.mktemp("redis"))
         servers.append(server)
-        return server.start()
+        try:
+            return server.start()
+        except (OSError, RuntimeError, TimeoutError) as exc:
+            require_service(f"a private redis-server did not start: {exc}")
 
     yield make
     for server in servers:

@@ -112,9 +112,11 @@ class PrivateRedis:
                 process.kill()
                 process.wait(STOP_TIMEOUT)
 
-    def restart(self) -> "PrivateRedis":
-        """Stops and starts again on the same port; the data is gone (nothing persisted)."""
+    def restart(self, down_for: float = 0.0) -> "PrivateRedis":
+        """Stops and starts again on the same port, `down_for` seconds later; the data is gone
+        (nothing persisted)."""
         self.stop()
+        time.sleep(down_for)
         return self.start()
 
     def __enter__(self) -> "PrivateRedis":
