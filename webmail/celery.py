@@ -32,6 +32,7 @@ app.conf.update(
     task_track_started=True,
     result_expires=24 * 60 * 60,
     broker_connection_retry_on_startup=True,
+    beat_sync_every=1,  # the schedule file's age is beat's healthcheck (docker-compose.yml)
     task_default_queue=DEFAULT_QUEUE,
     task_queues=[Queue(DEFAULT_QUEUE), Queue(SYNC_QUEUE), Queue(SEND_QUEUE)],
     task_routes={

@@ -297,8 +297,7 @@ def node_name(name: str, default: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("name", "default_node"),
-    [("worker", "celery@%h"), ("send-worker", "celery@%h"), ("beat", "celerybeat@%h")],
+    ("name", "default_node"), [("worker", "celery@%h"), ("send-worker", "celery@%h")]
 )
 def test_celery_healthcheck_pings_its_own_node(name: str, default_node: str) -> None:
     args = healthcheck_args(name)
@@ -306,6 +305,16 @@ def test_celery_healthcheck_pings_its_own_node(name: str, default_node: str) -> 
     destination = option_value(args, "--destination", "-d")
     expected = node_name(name, default_node).replace("%h", "$$HOSTNAME")
     assert destination == expected
+
+
+def test_beat_healthcheck_watches_the_schedule_file_beat_writes_after_each_send() -> None:
+    from webmail.celery import app
+
+    schedule = option_value(command_args("beat"), "--schedule", "-s")
+    test = " ".join(healthcheck_args("beat"))
+    assert schedule and test.startswith(f"find {schedule.rsplit('/', 1)[0]} "), test
+    assert "-mmin" in test
+    assert app.conf.beat_sync_every == 1
 
 
 def test_beat_keeps_its_schedule_on_a_volume() -> None:
