@@ -102,6 +102,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "webmail.middleware.TrustedProxyClientIpMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "webmail.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -143,6 +144,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # Python keeps a connection's last 128 prepared statements by default. The sync's
+            # multi-row INSERTs and long IN lists change length from batch to batch, each length
+            # a new statement of up to a few hundred KB, so a sync's memory grew with the folder
+            # (+10 MB from 10,000 to 50,000 messages) until 128 were held. 16 still holds the ten
+            # or so that every sync batch repeats; a web request opens its own connection.
+            "cached_statements": 16,
         }
     )
 else:
@@ -197,13 +204,32 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 # The container healthcheck calls /healthz over plain HTTP from inside the container.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-# "same-origin", not "no-referrer": with no-referrer Chromium sends `Origin: null` on our own form
-# posts and CSRF protection refuses them. Cross-origin (a link clicked in a mail) still gets
-# no Referer at all.
+# "same-origin", not "no-referrer", for the app's pages: under no-referrer a browser serialises
+# the origin of a non-GET request as null (Fetch standard), so Chromium sends `Origin: null` on
+# our own form posts and CSRF protection refuses them. A cross-origin request (a link clicked
+# in a mail, an image) still gets no Referer at all; the message frame sets no-referrer itself.
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
+# No page of the app may be framed; the message frame alone allows its own origin.
 X_FRAME_OPTIONS = "DENY"
+# The app's pages run only their own files: no inline script or style, no other origin, no
+# plugins, no <base>; images may also be data: URLs. Set by
+# webmail.middleware.ContentSecurityPolicyMiddleware on every response that has no policy of
+# its own (the message frame and attachments set stricter ones).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "frame-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
 # Hide sensitive variables and POST fields in error reports even with DEBUG on.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "webmail.debug.AlwaysSafeExceptionReporterFilter"
 
@@ -311,6 +337,17 @@ MAIL_DISCOVERY_TIMEOUT_SECONDS = env.float("MAIL_DISCOVERY_TIMEOUT_SECONDS", def
 MAIL_PROBE_TIMEOUT_SECONDS = env.float("MAIL_PROBE_TIMEOUT_SECONDS", default=4.0)
 # Discovery and connection tests a user may run per hour (they are not a port scanner).
 MAIL_CONNECTION_TESTS_PER_HOUR = env.int("MAIL_CONNECTION_TESTS_PER_HOUR", default=30)
+# Opening a folder asks for its sync at once, at most once per folder in this many seconds.
+MAIL_OPEN_SYNC_MIN_SECONDS = env.int("MAIL_OPEN_SYNC_MIN_SECONDS", default=30)
+# How often an open message list asks for new mail, and the sidebar for its counts.
+MAIL_LIST_POLL_SECONDS = _at_least_one(
+    "MAIL_LIST_POLL_SECONDS", env.int("MAIL_LIST_POLL_SECONDS", default=30)
+)
+# How long a signed link to a message's frame (and its inline images) works. The frame has an
+# opaque origin, so it is fetched without the session: the signed path is its credential.
+MAIL_FRAME_TOKEN_SECONDS = _at_least_one(
+    "MAIL_FRAME_TOKEN_SECONDS", env.int("MAIL_FRAME_TOKEN_SECONDS", default=60 * 60)
+)
 
 # --- Celery (the app, its queues and beat schedule live in webmail/celery.py) -----------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

@@ -1,11 +1,12 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    """The landing page is the unified inbox (with a pointer to add an account if none)."""
+    return redirect("mail:inbox")
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

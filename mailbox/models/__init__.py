@@ -6,6 +6,7 @@ from mailbox.models.folders import Folder, FolderRole
 from mailbox.models.messages import Attachment, Message, MessageLocation, Thread
 from mailbox.models.pop3 import Pop3Uidl
 from mailbox.models.raw import RawBlob
+from mailbox.models.senders import TrustedSender
 
 __all__ = [
     "Attachment",
@@ -17,4 +18,5 @@ __all__ = [
     "Pop3Uidl",
     "RawBlob",
     "Thread",
+    "TrustedSender",
 ]

@@ -26,7 +26,7 @@ def test_it_signs_in_and_goes_home(client: Client) -> None:
 
     assert response.status_code == 302
     assert response["Location"] == "/"
-    assert client.get("/").context["user"] == alice
+    assert client.get("/", follow=True).context["user"] == alice
 
 
 def test_it_follows_a_safe_next_and_refuses_a_foreign_one(client: Client) -> None:
@@ -80,7 +80,7 @@ def test_signing_out_one_person_leaves_another_signed_in() -> None:
 
     alice_browser.post("/logout/")
 
-    assert bob_browser.get("/").status_code == 200
+    assert bob_browser.get("/", follow=True).status_code == 200
 
 
 def test_the_browser_becomes_a_known_device_for_that_name(client: Client) -> None:

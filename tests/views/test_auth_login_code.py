@@ -48,7 +48,7 @@ def test_the_right_code_signs_in_verified(client: Client) -> None:
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(alice.pk)
     assert client.session["otp_device_id"] == device.persistent_id
-    assert client.get("/").status_code == 200
+    assert client.get("/", follow=True).status_code == 200
 
 
 def test_next_survives_the_code_step(client: Client) -> None:

@@ -44,7 +44,7 @@ def test_it_changes_the_password_and_keeps_the_session() -> None:
     )
 
     assert response["Location"] == "/password/change/done/"
-    assert browser.get("/").status_code == 200
+    assert browser.get("/", follow=True).status_code == 200
     alice.refresh_from_db()
     bob.refresh_from_db()
     assert alice.check_password(NEW_PASSWORD)

@@ -37,7 +37,7 @@ def test_when_open_it_creates_the_account_and_signs_in(client: Client, open_sign
     user = User.objects.get(username="newcomer")
     assert user.email == "newcomer@example.test"
     assert (user.is_staff, user.is_superuser) == (False, False)
-    assert client.get("/").context["user"] == user
+    assert client.get("/", follow=True).context["user"] == user
 
 
 def test_it_checks_passwords_with_the_validators(client: Client, open_signup: None) -> None:

@@ -145,7 +145,7 @@ def test_requiring_it_for_everybody_comes_from_the_setting(settings: Settings) -
     turn_on_two_factor(bob)
 
     assert signed_in(alice).get("/")["Location"].startswith("/two-factor/")
-    assert signed_in(bob).get("/").status_code == 200
+    assert signed_in(bob).get("/", follow=True).status_code == 200
 
 
 def test_a_required_person_may_still_sign_out() -> None:

@@ -1,0 +1,29 @@
+"""The reading side: lists, messages, search and actions (issue 5). Every view needs a
+signed-in user and scopes every id to that user (another person's ids answer 404)."""
+
+from django.urls import path
+
+from mailbox.views import actions, lists, message, parts
+
+app_name = "mail"
+
+urlpatterns = [
+    # Lists (mailbox/views/lists.py): the unified inbox, one folder, search.
+    path("mail/", lists.unified_inbox, name="inbox"),
+    path("mail/folder/<int:folder_id>/", lists.folder, name="folder"),
+    path("mail/search/", lists.search, name="search"),
+    path("mail/sidebar/", lists.sidebar, name="sidebar"),
+    # One message (mailbox/views/message.py), by its location (folder + UID); a conversation.
+    path("mail/m/<int:location_id>/", message.message, name="message"),
+    path("mail/m/<int:location_id>/source/", message.source, name="source"),
+    path("mail/m/<int:location_id>/print/", message.printable, name="print"),
+    path("mail/thread/<int:thread_id>/", message.thread, name="thread"),
+    path("mail/senders/trusted/", message.trust_sender, name="trust_sender"),
+    # Parts (mailbox/views/parts.py): attachments with the session; the message frame and
+    # its inline images under a signed, short-lived path (the frame has an opaque origin).
+    path("mail/m/<int:location_id>/part/<str:part_id>", parts.attachment, name="attachment"),
+    path("mail/frame/<str:token>/", parts.frame, name="frame"),
+    path("mail/frame/<str:token>/part/<str:part_id>", parts.inline_part, name="inline_part"),
+    # Changes (mailbox/views/actions.py).
+    path("mail/actions/", actions.apply, name="actions"),
+]

@@ -1,0 +1,1 @@
+"""Thin views over mailbox/selectors (reading) and mailbox/services (changes)."""
