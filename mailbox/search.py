@@ -1,4 +1,4 @@
-"""Full-text search over the local store, on PostgreSQL or SQLite (see migration 0002).
+"""Full-text search over the local store, on PostgreSQL or SQLite (see migrations 0002, 0005).
 
 Every word must match (the last as a prefix, so results come while typing). Words are reduced
 to letters and digits before they reach the query syntax, and travel as parameters only.
@@ -13,9 +13,8 @@ from django.db.models.expressions import RawSQL
 from mailbox.models import Message
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_POSTGRES = (
-    "SELECT id FROM mailbox_message "
-    "WHERE to_tsvector('simple', search_text) @@ to_tsquery('simple', %s)"
+_POSTGRES = (  # search_vector: to_tsvector('simple', search_text), stored (migration 0005)
+    "SELECT id FROM mailbox_message WHERE search_vector @@ to_tsquery('simple', %s)"
 )
 _SQLITE = "SELECT rowid FROM mailbox_message_fts WHERE mailbox_message_fts MATCH %s"
 
