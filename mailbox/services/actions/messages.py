@@ -1,11 +1,14 @@
 """Actions on messages: flags, moves, deletes. Each changes the store at once and records what
 the server must be told, in one transaction (see the package docstring for the rules)."""
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from itertools import groupby
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 
 from mailbox.models import Folder, FolderRole, MessageLocation
 from mailbox.models.actions import ActionKind
@@ -63,8 +66,20 @@ def _set_flag(rows: list[MessageLocation], flag: Flag, value: bool) -> int:
         record(account_id, ActionKind.SET_FLAGS, entries)
     for ids in chunks([row.pk for row in rows]):
         MessageLocation.objects.filter(pk__in=ids).update(**{field: value})
-    refresh_counts(row.folder_id for row in rows)
+    if flag == Flag.SEEN:
+        _shift_unread([row for row in rows if row.is_seen != value], -1 if value else 1)
     return len(rows)
+
+
+def _shift_unread(changed: list[MessageLocation], step: int) -> None:
+    """The folders' unread counts by the rows that changed (locked by the caller): recounting
+    a 70,000-message folder cost 10 ms on every message opened. Hidden rows are not counted;
+    the sync recounts anyway, so any drift is corrected at the next poll."""
+    per_folder = Counter(row.folder_id for row in changed if not row.is_deleted)
+    for folder_id, count in per_folder.items():
+        Folder.objects.filter(pk=folder_id).update(
+            unread_count=Greatest(F("unread_count") + step * count, Value(0))
+        )
 
 
 @transaction.atomic
