@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from pytest_django.live_server_helper import LiveServer
 
 from tests.conftest import require_service
 
@@ -23,6 +24,25 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup: None, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """pytest-django's live_server, started only once the test database exists.
+
+    pytest-django's own starts first: on SQLite (`DATABASE_URL=sqlite://`) the connection's
+    name still reads ':memory:' then, so the server thread is handed this thread's own
+    connection, and two threads on one sqlite3 connection crash (segfaults, "Cannot operate
+    on a closed database"). Started after, each thread opens the test database file itself.
+    """
+    address = (
+        request.config.getvalue("liveserver")
+        or os.environ.get("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = LiveServer(address)
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
