@@ -1,7 +1,10 @@
 // Keyboard shortcuts for the mail screen (templates/mail/layout.html; the help that lists them
 // is templates/mail/_shortcuts.html, opened with "?").
 //   j / k      next / previous row of the list: the current row has aria-current, its link focus
-//   o, Enter   open the current row          u   back to the list this tab came from (or inbox)
+//   o, Enter   open the current row: on a wide screen into the pane beside the list (static/
+//              mail-select.js handles the row link's click), which takes focus; else its own page
+//   u          back to the list: beside a list (and Esc in the pane), focus returns to the current
+//              row; on a message page of its own, the list this tab came from (or the inbox)
 //   e archive, # delete, s star / unstar, Shift+U mark unread: the ticked rows if any, else the
 //              current row; on a message or conversation page, what it shows
 //   r a f c    reply, reply all, forward, compose: a short notice until sending exists
@@ -72,7 +75,16 @@
   }
 
   function backToList() {
-    if (!document.getElementById("rows")) location.assign(listUrl());
+    if (!document.getElementById("rows")) return location.assign(listUrl());
+    var row = document.querySelector("#rows > li.row[aria-current]") || rows()[0];
+    if (row) setCurrent(row, true);
+  }
+
+  // Esc in the pane beside a list: back to the list's current row, the message left open.
+  function escapePane(event) {
+    var pane = document.getElementById("mail-pane");
+    if (!document.getElementById("rows") || !pane || !pane.contains(event.target)) return false;
+    backToList();
   }
 
   function search() {
@@ -149,6 +161,7 @@
     o: open,
     Enter: open,
     u: backToList,
+    Escape: escapePane,
     e: function () { act("archive"); },
     "#": function () { act("delete"); },
     s: function () { act("star"); },

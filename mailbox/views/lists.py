@@ -18,6 +18,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from mailbox.selectors import folders, listing
@@ -103,7 +104,10 @@ def _render(request: HttpRequest, bar: Sidebar, page: ListPage) -> HttpResponse:
     template = TEMPLATE
     if request.htmx and request.htmx.target == "mail-list":
         template = f"{TEMPLATE}#list-section"
-    return _render_page(request, bar, page, template)
+    response = _render_page(request, bar, page, template)
+    # The list alone and the whole page share a URL: a browser must not reuse one for the other.
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
 
 
 def _render_page(request: HttpRequest, bar: Sidebar, page: ListPage, template: str) -> HttpResponse:

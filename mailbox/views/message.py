@@ -2,12 +2,15 @@
 
 A message page marks its location read when opened and shows the body in a sandboxed frame
 whose signed URL carries the images choice (mailbox/services/frames.py). With htmx only the
-reading pane is rendered; otherwise the whole mail screen with the pane open.
+reading pane is rendered (a list on a wide screen opens it beside itself, static/mail-select.js);
+otherwise, and when htmx restores history, the whole mail screen: the sidebar and the message,
+without a list column (`pane_only`): the list it came from is one "Back" or "u" away.
 """
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -32,13 +35,22 @@ READ_EVENT = "mail-read"  # tells the list (htmx) to refresh its unread marks
 def message(request: HttpRequest, location_id: int) -> HttpResponse:
     location = location_for_user(request.user, location_id)
     opened = reading.mark_opened([location])
-    context = _message_context(request, location)
-    if request.htmx:
-        response = render(request, "mail/message.html#pane", context)
+    return _respond(request, "mail/message.html", _message_context(request, location), bool(opened))
+
+
+def _respond(
+    request: HttpRequest, template: str, context: dict[str, object], opened: bool
+) -> HttpResponse:
+    """The pane alone for htmx, else the whole screen. A history restore asks for the whole
+    page, and Vary keeps a browser from reusing one answer for the other at the same URL."""
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, f"{template}#pane", context)
         if opened:
             response["HX-Trigger"] = READ_EVENT
-        return response
-    return render(request, "mail/message.html", {**context, **_screen(request)})
+    else:
+        response = render(request, template, {**context, **_screen(request, context)})
+    patch_vary_headers(response, ("HX-Request", "HX-History-Restore-Request"))
+    return response
 
 
 def _message_context(request: HttpRequest, location: MessageLocation) -> dict[str, object]:
@@ -59,9 +71,15 @@ def _message_context(request: HttpRequest, location: MessageLocation) -> dict[st
     }
 
 
-def _screen(request: HttpRequest) -> dict[str, object]:
-    """What the mail screen around the pane needs (templates/mail/layout.html)."""
-    return {"sidebar": sidebar(request.user)}
+def _screen(request: HttpRequest, context: dict[str, object]) -> dict[str, object]:
+    """What the mail screen around the pane needs (templates/mail/layout.html); the sidebar
+    marks a message's folder as the current one."""
+    location = context.get("location")
+    return {
+        "sidebar": sidebar(request.user),
+        "pane_only": True,
+        "current_folder_id": location.folder_id if isinstance(location, MessageLocation) else None,
+    }
 
 
 @login_required
@@ -102,12 +120,7 @@ def thread(request: HttpRequest, thread_id: int) -> HttpResponse:
         request.user, entries, images_for=_int_or_none(request.GET.get("images"))
     )
     context = {"thread": conversation, "items": items, "pane_open": True}
-    if request.htmx:
-        response = render(request, "mail/thread.html#pane", context)
-        if opened:
-            response["HX-Trigger"] = READ_EVENT
-        return response
-    return render(request, "mail/thread.html", {**context, **_screen(request)})
+    return _respond(request, "mail/thread.html", context, bool(opened))
 
 
 @login_required

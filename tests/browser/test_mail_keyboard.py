@@ -21,6 +21,7 @@ from accounts.models import User
 from mailbox.models import Folder, FolderRole, MessageLocation
 from mailbox.protocols.types import Security, Server
 from tests.accounts.factories import make_account
+from tests.browser.mail_support import PHONE
 from tests.harness.messages import BASE_DATE
 from tests.views.message_support import deliver, mail
 
@@ -66,10 +67,12 @@ class Inbox:
 
 
 def arrive(page: Page, url: str | re.Pattern[str]) -> None:
-    """At `url`, with the shortcuts script running (it shows the help button): a key pressed
-    after a navigation but before the deferred script ran would be lost."""
+    """At `url`, with the shortcuts script running (it unhides the help button, which a phone
+    folds away with the sidebar): a key pressed after a navigation but before the deferred
+    script ran would be lost."""
     expect(page).to_have_url(url)
-    expect(page.locator(".keys-hint")).to_be_visible()
+    expect(page.locator(".keys-hint")).to_have_count(1)
+    expect(page.locator(".keys-hint[hidden]")).to_have_count(0)
 
 
 @pytest.fixture
@@ -128,9 +131,36 @@ def test_j_and_k_move_the_current_row_and_enter_opens_it(inbox: Inbox) -> None:
     expect(inbox.current()).to_have_attribute("id", f"row-{inbox.locations['Second'].pk}")
     expect(inbox.current()).to_have_count(1)
 
+    # A wide screen opens it in the pane beside the list; its heading takes the focus.
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{inbox.base}/mail/m/{inbox.locations['Second'].pk}/")
+    second = page.locator("#mail-pane").get_by_role("heading", name="Second", exact=True)
+    expect(second).to_be_focused()
+    expect(inbox.rows()).to_have_count(3)
+
+    page.keyboard.press("u")  # back to the current row, the message still open beside it
+    expect(inbox.row("Second").locator("a.row-link")).to_be_focused()
+    expect(second).to_be_visible()
+    page.keyboard.press("k")
+    expect(inbox.current()).to_have_attribute("id", f"row-{inbox.locations['Third'].pk}")
+    page.keyboard.press("o")
+    expect(page).to_have_url(f"{inbox.base}/mail/m/{inbox.locations['Third'].pk}/")
+    third = page.locator("#mail-pane").get_by_role("heading", name="Third", exact=True)
+    expect(third).to_be_focused()
+    page.keyboard.press("Escape")  # Esc in the pane does what u does
+    expect(inbox.row("Third").locator("a.row-link")).to_be_focused()
+    expect(inbox.current()).to_have_count(1)
+
+
+def test_on_a_phone_enter_opens_the_message_page_and_u_comes_back(inbox: Inbox) -> None:
+    page = inbox.page
+    page.set_viewport_size(PHONE)
+    page.keyboard.press("j")
+    page.keyboard.press("j")
     page.keyboard.press("Enter")
     arrive(page, f"{inbox.base}/mail/m/{inbox.locations['Second'].pk}/")
     expect(page.get_by_role("heading", name="Second", exact=True)).to_be_visible()
+    expect(page.locator("#rows")).to_have_count(0)
 
     page.keyboard.press("u")
     arrive(page, inbox.url)
@@ -141,6 +171,7 @@ def test_j_and_k_move_the_current_row_and_enter_opens_it(inbox: Inbox) -> None:
 
 def test_u_goes_back_to_the_list_it_came_from_and_g_i_to_the_inbox(inbox: Inbox) -> None:
     page = inbox.page
+    page.set_viewport_size(PHONE)  # messages open on their own pages
     page.goto(f"{inbox.base}/mail/search/?q=second")
     expect(inbox.rows()).to_have_count(1)
     page.keyboard.press("j")

@@ -95,6 +95,36 @@ def test_htmx_gets_the_pane_and_a_plain_request_the_whole_screen(alice) -> None:
     assert "<html" not in pane and "message-subject" in pane
     assert response["HX-Trigger"] == "mail-read"
     assert "<html" in full and "mail-layout has-pane" in full and 'id="mail-pane"' in full
+    assert "HX-Request" in response["Vary"]  # a browser must not show one for the other
+
+
+def test_a_page_of_its_own_has_no_empty_list_column(alice) -> None:
+    """Sidebar and message only (mail.css's `pane-only`): the list it came from is a "Back"
+    away; the sidebar marks the message's folder."""
+    user, inbox = alice
+    location = deliver(inbox, mail())
+
+    full = page_of(signed_in(user), location)
+
+    assert "pane-only" in full and 'id="mail-list"' not in full
+    folder_link = f'href="{reverse("mail:folder", args=[inbox.pk])}" aria-current="page"'
+    assert f'id="sb-folder-{inbox.pk}" {folder_link}' in full
+
+
+def test_htmx_restoring_history_gets_the_whole_screen(alice) -> None:
+    """htmx asks for a page it has no snapshot of with HX-History-Restore-Request (and
+    HX-Request): it swaps the answer in for the whole body, so it must be the whole screen."""
+    user, inbox = alice
+    location = deliver(inbox, mail())
+
+    full = page_of(
+        signed_in(user),
+        location,
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+    )
+
+    assert "<html" in full and 'id="mail-sidebar"' in full and "message-subject" in full
 
 
 def test_a_message_still_downloading_says_so(alice) -> None:
