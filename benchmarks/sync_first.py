@@ -13,6 +13,7 @@ import argparse
 import email
 import email.policy
 import imaplib
+import json
 import os
 import resource
 import ssl
@@ -20,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -119,20 +122,60 @@ def stored_bytes(folder: Path, database_url: str | None) -> int:
     return files + sum(p.stat().st_size for p in folder.glob("bench.sqlite3*"))
 
 
-def syncmail_peak_mb(env: dict[str, str], address: str) -> tuple[float, float]:
+Spawn = Callable[[list[str]], tuple[int, int]]  # argv -> (wait status, ru_maxrss in KiB)
+
+
+@contextmanager
+def small_spawner() -> Iterator[Spawn]:
+    """Runs commands from a helper process started now, while this process is still small.
+
+    On Linux a process's ru_maxrss is never below the peak of the process it was started
+    from: exec keeps the larger of the old image's high-water mark and the new one's (and with
+    vfork, which subprocess uses, the old image is the parent's own). Started from here after
+    `make_account` had seeded 50,000 messages, `syncmail` reported this process's 254 MB
+    rather than its own ~165 MB, and the figure grew with the folder this process seeded.
+    """
+    helper = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.sync_first", "--spawn-helper"],
+        cwd=PROJECT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    requests, answers = helper.stdin, helper.stdout
+    assert requests is not None and answers is not None
+
+    def spawn(args: list[str]) -> tuple[int, int]:
+        requests.write(json.dumps([args, dict(os.environ)]) + "\n")
+        requests.flush()
+        status, maxrss = json.loads(answers.readline())
+        return status, maxrss
+
+    try:
+        yield spawn
+    finally:
+        requests.close()
+        helper.wait()
+
+
+def _spawn_helper() -> None:
+    """small_spawner's end: runs each [argv, environ] line it reads, answers [status, maxrss]."""
+    for line in sys.stdin:
+        args, environ = json.loads(line)
+        process = subprocess.Popen(
+            args, cwd=PROJECT, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        print(json.dumps([status, usage.ru_maxrss]), flush=True)
+
+
+def syncmail_peak_mb(spawn: Spawn, address: str) -> tuple[float, float]:
     """Peak resident memory (MB) and seconds of a separate `manage.py syncmail` process."""
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "syncmail", address],
-        cwd=PROJECT,
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _, status, usage = os.wait4(process.pid, 0)
+    status, maxrss = spawn([sys.executable, "manage.py", "syncmail", address])
     if status != 0:
         raise RuntimeError(f"syncmail exited with {status}")
-    return usage.ru_maxrss / 1024, time.perf_counter() - started
+    return maxrss / 1024, time.perf_counter() - started
 
 
 def make_account(servers, owner: str, count: int, big: int):  # type: ignore[no-untyped-def]
@@ -175,18 +218,21 @@ def run(count: int, memory_sizes: list[int], database_url: str | None, big: int)
     from tests.harness.mailservers import MailServerOptions, MailServers
 
     lines = []
-    with tempfile.TemporaryDirectory(prefix="wm-s", dir="/tmp") as name:
+    with (
+        small_spawner() as spawn,
+        tempfile.TemporaryDirectory(prefix="wm-s", dir="/tmp") as name,
+    ):
         folder = Path(name)
         folder.chmod(0o755)  # Dovecot's and Postfix's own users must reach their folders
         ca = TestCA(folder / "ca")
-        env = configure_django(folder, database_url, ca.ca_file)
+        configure_django(folder, database_url, ca.ca_file)
         servers = MailServers(folder / "m", ca, MailServerOptions())
         servers.start()
         try:
             lines += _first_sync_figures(servers, folder, count, database_url, big)
             for size in memory_sizes:
                 user, _ = make_account(servers, f"mem{size}", size, big)
-                peak, seconds = syncmail_peak_mb(env, user.address)
+                peak, seconds = syncmail_peak_mb(spawn, user.address)
                 lines.append(f"syncmail, {size} messages: peak {peak:.0f} MB, {seconds:.1f} s")
         finally:
             servers.stop()
@@ -255,7 +301,11 @@ def main() -> None:
         "--memory", default="", help="sizes for the syncmail memory runs, e.g. 10000,50000"
     )
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--spawn-helper", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.spawn_helper:
+        _spawn_helper()
+        return
     sizes = [int(size) for size in args.memory.split(",") if size]
     for line in run(args.messages, sizes, args.database_url, args.big):
         print(line)
