@@ -39,6 +39,11 @@ def insert_rows(
     per_statement = _rows_per_statement(len(columns))
     ids: list[int] = []
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            params = [_row_params(convert, row, constants) for row in rows]
+            return _postgres_insert(
+                cursor.cursor, model, columns, params, returning_ids, ignore_conflicts
+            )
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             params: list[Any] = []
@@ -51,6 +56,32 @@ def insert_rows(
             )
             if returning_ids:
                 ids += [row[0] for row in cursor.fetchall()]
+    return ids
+
+
+def _row_params(convert: list, row: Sequence[Any], constants: list[Any]) -> list[Any]:
+    values = zip(convert, row, strict=True)
+    return [v if f is None else _prepared(f, v) for f, v in values] + constants
+
+
+def _postgres_insert(
+    raw_cursor: Any,
+    model: type[models.Model],
+    columns: list[str],
+    params: list[list[Any]],
+    returning_ids: bool,
+    ignore_conflicts: bool,
+) -> list[int]:
+    """One short statement, many rows, through psycopg's executemany (pipelined): a
+    multi-row VALUES list of thousands of parameters cost more to build and parse than to run."""
+    sql = _statement(model, columns, 1, returning_ids, ignore_conflicts)
+    raw_cursor.executemany(sql, params, returning=returning_ids)
+    ids: list[int] = []
+    if returning_ids:
+        while True:
+            ids.append(raw_cursor.fetchone()[0])
+            if not raw_cursor.nextset():
+                break
     return ids
 
 

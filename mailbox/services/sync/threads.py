@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from mailbox.conversations import Envelope, assign, subject_key
 from mailbox.models import Message, Thread
+from mailbox.models.bulk import insert_rows
 
 SUBJECT_WINDOW = dt.timedelta(days=30)
 
@@ -54,15 +55,14 @@ def file_into_conversations(account_id: int, messages: Sequence[Filed]) -> None:
         .values_list("subject_key", "pk")
     )
     assignments = assign(batch, thread_of_id, thread_of_subject)
-    new_threads = [
-        Thread(account_id=account_id, subject_key=subject_key(messages[a.indexes[0]].subject))
+    new_keys = [
+        (account_id, subject_key(messages[a.indexes[0]].subject))
         for a in assignments
         if a.thread_id is None
     ]
-    Thread.objects.bulk_create(new_threads)
-    created = iter(new_threads)
+    created = iter(insert_rows(Thread, ["account_id", "subject_key"], new_keys, returning_ids=True))
     for assignment in assignments:
-        thread_id = assignment.thread_id or next(created).pk
+        thread_id = assignment.thread_id or next(created)
         if assignment.merged_thread_ids:  # rare: a message that joins two conversations
             Message.objects.filter(thread_id__in=assignment.merged_thread_ids).update(
                 thread_id=thread_id

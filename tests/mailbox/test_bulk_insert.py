@@ -1,0 +1,54 @@
+"""insert_rows: the sync's plain multi-row INSERTs, on both databases."""
+
+import datetime as dt
+
+import pytest
+
+from accounts.models import User
+from mailbox.models import Folder, Message, MessageLocation
+from mailbox.models.bulk import insert_rows
+from tests.accounts.factories import make_account
+
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
+
+WHEN = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+
+
+def test_rows_come_back_as_the_orm_reads_them_ids_in_row_order() -> None:
+    account = make_account(User.objects.create_user("alice"), "alice@example.test")
+    fields = ["account_id", "subject", "references", "recipients", "date", "size"]
+    rows = [
+        (account.pk, f"Subject {n}", [f"<{n}@x>"], {"to": [["Bob", "bob@x.test"]]}, WHEN, n)
+        for n in range(1500)  # more than one statement's worth on SQLite
+    ]
+
+    ids = insert_rows(Message, fields, rows, returning_ids=True)
+
+    assert len(ids) == 1500 and len(set(ids)) == 1500
+    stored = Message.objects.in_bulk(ids)
+    for n, message_id in enumerate(ids):
+        message = stored[message_id]
+        assert (message.subject, message.size) == (f"Subject {n}", n)
+        assert message.references == [f"<{n}@x>"]
+        assert message.recipients == {"to": [["Bob", "bob@x.test"]]}
+        assert message.date == WHEN
+        assert message.body_state == "envelope" and message.text == ""  # field defaults
+        assert message.created_at is not None  # auto_now_add
+
+
+def test_ignore_conflicts_skips_rows_already_there() -> None:
+    account = make_account(User.objects.create_user("alice"), "alice@example.test")
+    folder = Folder.objects.create(account=account, name="INBOX")
+    message = Message.objects.create(account=account)
+    fields = ["folder_id", "message_id", "uid", "sort_date", "is_seen"]
+    insert_rows(MessageLocation, fields, [(folder.pk, message.pk, 7, WHEN, True)])
+
+    insert_rows(
+        MessageLocation,
+        fields,
+        [(folder.pk, message.pk, 7, WHEN, False), (folder.pk, message.pk, 8, WHEN, False)],
+        ignore_conflicts=True,
+    )
+
+    stored = dict(MessageLocation.objects.values_list("uid", "is_seen"))
+    assert stored == {7: True, 8: False}  # the first row stays as it was
