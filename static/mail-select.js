@@ -67,9 +67,12 @@
     row.setAttribute("aria-current", "true");
   }
 
+  var listUrl = null; // the list's URL while a pushed message URL stands in for it
+
   function openInPane(link) {
     var row = link.closest("li.row");
     if (row) markCurrent(row);
+    if (!listUrl) listUrl = location.href;
     link.setAttribute("hx-push-url", "true"); // read by htmx from the request's source
     window.htmx.ajax("GET", link.getAttribute("href"), {
       source: link, target: "#mail-pane", swap: "innerHTML",
@@ -109,6 +112,32 @@
     row.classList.remove("unread");
     // "Unread: ", the sender's only hidden words (templates/mail/list.html).
     row.querySelectorAll(".sender > .visually-hidden").forEach(function (label) { label.remove(); });
+  });
+
+  // An action that takes the open message out of this list (archive, delete, spam, move) closes
+  // the pane too, and the address goes back to the list's: it would go on showing mail that is
+  // no longer here. (Read, unread and star leave it in the list, and the pane open.)
+  function shownIds() {
+    var ids = {};
+    document.querySelectorAll('#rows input[name="location"]').forEach(function (box) {
+      box.value.split(",").forEach(function (id) { ids[id] = true; });
+    });
+    return ids;
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var config = event.detail.requestConfig;
+    if (!config || String(config.verb).toLowerCase() !== "post") return;
+    var pane = document.getElementById("mail-pane");
+    var open = pane && pane.querySelector("[data-selection]");
+    if (!open) return;
+    var shown = shownIds();
+    var ids = open.getAttribute("data-selection").split(",");
+    if (ids.some(function (id) { return shown[id]; })) return;
+    pane.innerHTML = "";
+    pane.closest(".mail-layout").classList.remove("has-pane");
+    if (listUrl) history.replaceState(history.state, "", listUrl);
+    listUrl = null;
   });
 
   document.addEventListener("DOMContentLoaded", function () {

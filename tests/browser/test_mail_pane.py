@@ -268,3 +268,27 @@ def test_screenshots(mailbox: Mailbox, scheme: str, size: dict[str, int]) -> Non
     page.goto(mailbox.message_url("Third"))
     expect(page.frame_locator("iframe.message-frame").locator("body")).to_contain_text("third")
     page.screenshot(path=f"/tmp/mail-pane-{name}-page.png")
+
+
+def test_archiving_the_open_message_closes_the_pane_and_starring_does_not(
+    mailbox: Mailbox,
+) -> None:
+    page = mailbox.page
+    account = mailbox.inbox.account
+    Folder.objects.create(account=account, name="Archive", role=FolderRole.ARCHIVE)
+    page.goto(mailbox.list_url)
+    mailbox.row("Second").locator("a.row-link").click()
+    pane_heading = page.locator("#mail-pane").get_by_role("heading", name="Second", level=1)
+    expect(pane_heading).to_be_visible()
+
+    mailbox.row("Second").locator('input[name="location"]').check()
+    page.get_by_role("button", name="Star", exact=True).click()
+    expect(mailbox.row("Second").locator(".mark.star")).to_have_count(1)
+    expect(pane_heading).to_be_visible()  # still in the list: the pane stays
+
+    mailbox.row("Second").locator('input[name="location"]').check()
+    page.get_by_role("button", name="Archive", exact=True).click()
+    expect(mailbox.row("Second")).to_have_count(0)
+    expect(pane_heading).to_have_count(0)
+    expect(page.locator(".mail-pane")).to_be_hidden()
+    expect(page).to_have_url(mailbox.list_url)
