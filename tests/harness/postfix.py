@@ -114,6 +114,7 @@ class Postfix:
         self.log = folder / "postfix.log"
         self.mailbox_map = self.config_dir / "vmailbox"
         self._mailboxes: set[str] = set()
+        self._map_time = 0  # the mtime last given to the mailbox table
 
     def write_config(self) -> None:
         make_dir(self.folder)
@@ -224,6 +225,11 @@ smtpd_recipient_restrictions =
         # Postfix daemons notice the rebuilt table and restart themselves before the next client.
         self.mailbox_map.write_text("".join(f"{a}\tOK\n" for a in sorted(self._mailboxes)))
         run(["postmap", "-c", str(self.config_dir), f"hash:{self.mailbox_map}"], "postmap")
+        # Daemons compare the table's st_mtime, in whole seconds, with the one they opened: an
+        # smtpd that opened the previous version in this same second would keep it (and refuse
+        # the new user as unknown). A time never used before makes every change visible.
+        self._map_time = max(int(time.time()), self._map_time + 1)
+        os.utime(self.mailbox_map.with_suffix(".db"), (self._map_time, self._map_time))
 
     def start(self, timeout: float = 15.0) -> None:
         try:
