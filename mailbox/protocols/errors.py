@@ -4,6 +4,8 @@ No message here ever contains a password or token: errors carry host names, port
 replies and certificate fingerprints only.
 """
 
+from mailbox.protocols.types import RecipientRefused
+
 
 class MailProtocolError(Exception):
     """Base class: something went wrong talking to a mail (or autoconfig) server."""
@@ -102,6 +104,42 @@ class ActionRefused(MailProtocolError):
     def __init__(self, command: str, server_reply: str) -> None:
         super().__init__(f"the server refused {command}: {server_reply}")
         self.command, self.server_reply = command, server_reply
+
+
+class SubmitFailure(MailProtocolError):
+    """Sending one message (MAIL, RCPT, DATA) failed; the connection itself was fine before.
+
+    `step` names where ("MAIL FROM", "RCPT TO", "DATA", "end of data", "size", ...);
+    `server_reply` is the server's own words ("550 5.1.1 ...", "" when it said nothing);
+    `refused` lists the recipients the server refused, each with its reply.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        step: str,
+        reason: str,
+        server_reply: str = "",
+        refused: tuple[RecipientRefused, ...] = (),
+    ) -> None:
+        super().__init__(f"{host}, at {step}: {reason}")
+        self.host, self.step, self.reason = host, step, reason
+        self.server_reply, self.refused = server_reply, refused
+
+
+class TemporaryFailure(SubmitFailure):
+    """A 4xx reply, or the connection lost before the end of data went out: safe to retry."""
+
+
+class PermanentFailure(SubmitFailure):
+    """A 5xx reply, or a message the server cannot take (too big, ...): retrying won't help."""
+
+
+class OutcomeUnknown(SubmitFailure):
+    """The end of data went out and no reply came back: the server may have taken it.
+
+    The one undecidable case; the message must not be sent again without a person's say.
+    """
 
 
 def redact(text: str, secret: str) -> str:

@@ -45,3 +45,16 @@ class Credentials:
 
     def __repr__(self) -> str:  # never let a password reach a log or a traceback
         return f"Credentials(username={self.username!r}, password='***')"
+
+
+@dataclass(frozen=True)
+class RecipientRefused:
+    """A recipient the SMTP server refused at RCPT TO, with its reply ("550 5.1.1 ...")."""
+
+    address: str
+    code: int
+    reply: str
+
+    @property
+    def is_temporary(self) -> bool:
+        return 400 <= self.code < 500

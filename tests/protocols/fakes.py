@@ -109,3 +109,28 @@ def http(line: bytes) -> bytes:
 
 
 HTTP_GREETING = http(b"")
+
+
+def smtp_submission(
+    ehlo: bytes = b"250-fake.test\r\n250-SIZE 1000\r\n250 8BITMIME\r\n",
+    mail: bytes = b"250 2.1.0 Ok\r\n",
+    rcpt: bytes = b"250 2.1.5 Ok\r\n",
+    end_of_data: bytes = b"250 2.0.0 Ok: queued\r\n",
+) -> Reply:
+    """A scripted submission server: the replies to MAIL, RCPT and the end of data are given;
+    lines between DATA's 354 and the lone dot get no reply."""
+    in_data = False
+
+    def reply(line: bytes) -> bytes:
+        nonlocal in_data
+        if in_data:
+            in_data = line != b"."
+            return b"" if in_data else end_of_data
+        verb = (line.split() or [b""])[0].upper()
+        if verb == b"DATA":
+            in_data = True
+            return b"354 End data with <CR><LF>.<CR><LF>\r\n"
+        answers = {b"EHLO": ehlo, b"MAIL": mail, b"RCPT": rcpt, b"RSET": b"250 2.0.0 Ok\r\n"}
+        return answers.get(verb, b"221 2.0.0 Bye\r\n" if verb == b"QUIT" else b"502 5.5.2 no\r\n")
+
+    return reply

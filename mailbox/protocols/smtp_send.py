@@ -1,0 +1,218 @@
+"""Submitting one message on an open, signed-in SMTP session: MAIL, RCPT, DATA.
+
+    with smtp.session(server, credentials, policy, pinned) as client:
+        result = smtp_send.submit(client, sender, recipients, raw)
+
+Every outcome is one a service can act on:
+
+- `SubmitResult`: the server answered 250 to the end of data. `refused` lists recipients
+  refused at RCPT TO while others were accepted; the message went to the accepted ones only
+  (smtplib's `sendmail` does the same). A service shows those refusals; resending the whole
+  message would double it for everybody else.
+- `TemporaryFailure`: a 4xx reply at any step, every recipient refused with at least one
+  4xx among them, or the connection lost before the end of data went out: nothing was
+  delivered, so retrying is safe.
+- `PermanentFailure`: a 5xx reply (every recipient refused for good, 5xx to MAIL, DATA or
+  the end of data), or a message the server cannot take, found before sending anything: too
+  big for its announced SIZE, non-ASCII addresses without SMTPUTF8, 8-bit data without
+  8BITMIME.
+- `OutcomeUnknown`: the end of data went out and the connection broke (or timed out) before
+  the reply. The server may have taken the message: this one must not be retried blindly.
+
+After a failure the session is put back with RSET (when it still answers), so the next
+message can go on the same connection. Nothing here sees a password.
+
+Why DATA is done by hand: smtplib's `sendmail`/`data()` send the body and the final dot in one
+`send()` and report every failure alike, so a caller cannot tell "cut before the dot" (safe to
+retry) from "cut after the dot" (unknown). Here the body and the end of data (".\r\n") are
+sent separately; only once `sendall` has handed the whole terminator to the kernel can the
+server have received it. A failure while sending it means its last byte never left, so the
+server cannot have seen the end of data (over TLS, a partly written record cannot even be
+decrypted). Just before the terminator, a server that already hung up or spoke (a 421 for a
+time-out) is noticed, so the end of data is not sent into a dead connection.
+"""
+
+import re
+import select
+import smtplib
+import ssl
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+
+from mailbox.protocols.errors import (
+    OutcomeUnknown,
+    PermanentFailure,
+    SubmitFailure,
+    TemporaryFailure,
+)
+from mailbox.protocols.smtp import SmtpClient, size_limit
+from mailbox.protocols.types import RecipientRefused
+
+_LINE_END = re.compile(rb"\r\n|\n|\r")
+_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
+END_OF_DATA = b".\r\n"
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    reply: str  # the server's words after the end of data: "250 2.0.0 Ok: queued as ..."
+    refused: tuple[RecipientRefused, ...] = ()  # refused while others were accepted
+
+
+def submit(
+    client: SmtpClient, sender: str, recipients: Sequence[str], message: bytes
+) -> SubmitResult:
+    """Sends `message` (RFC 5322 bytes) from `sender` to `recipients`; see the module doc."""
+    if not recipients:
+        raise ValueError("a message needs at least one recipient")
+    host = client.endpoint.host
+    data = _LINE_END.sub(b"\r\n", message)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    options = _mail_options(client, sender, recipients, data)
+    try:
+        return _transaction(client, sender, recipients, data, options)
+    except smtplib.SMTPServerDisconnected as exc:  # mail(), rcpt() and the DATA command
+        raise TemporaryFailure(host, "sending", _lost(exc)) from exc
+    except OutcomeUnknown:
+        client.close()  # whatever state the server is in, this connection is done
+        raise
+    except SubmitFailure:
+        _reset(client)
+        raise
+    finally:
+        client.command_encoding = "ascii"  # SMTPUTF8 switched it for this message only
+
+
+def _mail_options(
+    client: SmtpClient, sender: str, recipients: Sequence[str], data: bytes
+) -> list[str]:
+    """MAIL FROM parameters; refuses before sending what the server announced it cannot take."""
+    host = client.endpoint.host
+    addresses = [sender, *recipients]
+    if any("\r" in a or "\n" in a for a in addresses):
+        raise PermanentFailure(host, "addresses", "an address contains a line break")
+    options = []
+    limit = size_limit(client)
+    if limit is not None:
+        if limit and len(data) > limit:
+            raise PermanentFailure(
+                host,
+                "size",
+                f"the message is {_megabytes(len(data))}; the server takes at most "
+                f"{_megabytes(limit)}",
+            )
+        options.append(f"SIZE={len(data)}")
+    head = data.partition(b"\r\n\r\n")[0]
+    if not all(a.isascii() for a in addresses) or not head.isascii():
+        if not client.has_extn("smtputf8"):
+            reason = "the server cannot take non-ASCII addresses or headers (no SMTPUTF8)"
+            raise PermanentFailure(host, "MAIL FROM", reason)
+        options.append("SMTPUTF8")
+    if not data.isascii():
+        if not client.has_extn("8bitmime"):
+            reason = "the server cannot take 8-bit data (no 8BITMIME)"
+            raise PermanentFailure(host, "MAIL FROM", reason)
+        options.append("BODY=8BITMIME")
+    return options
+
+
+def _transaction(
+    client: SmtpClient,
+    sender: str,
+    recipients: Sequence[str],
+    data: bytes,
+    options: list[str],
+) -> SubmitResult:
+    host = client.endpoint.host
+    code, text = client.mail(sender, options)
+    if code != 250:
+        raise _failure(host, "MAIL FROM", code, text)
+    refused = []
+    for recipient in recipients:
+        code, text = client.rcpt(recipient)
+        if code not in (250, 251):
+            refused.append(RecipientRefused(recipient, code, _reply(code, text)))
+    if len(refused) == len(recipients):
+        fail = TemporaryFailure if any(r.is_temporary for r in refused) else PermanentFailure
+        raise fail(host, "RCPT TO", "every recipient was refused", refused[0].reply, tuple(refused))
+    code, text = client.docmd("DATA")
+    if code != 354:
+        raise _failure(host, "DATA", code, text)
+    reply = _send_data(client, data)
+    return SubmitResult(reply, tuple(refused))
+
+
+def _send_data(client: SmtpClient, data: bytes) -> str:
+    """The dot-stuffed message, then the end of data, then its reply (see the module doc)."""
+    host = client.endpoint.host
+    try:
+        client.send(_LEADING_DOT.sub(b"..", data))
+        if _server_spoke(client):  # it should be silent until the end of data
+            code, text = client.getreply()
+            client.close()  # it may still be reading our data: an RSET would be part of it
+            raise _failure(host, "DATA", code, text, fallback=TemporaryFailure)
+        client.send(END_OF_DATA)
+    except smtplib.SMTPServerDisconnected as exc:
+        raise TemporaryFailure(host, "DATA", _lost(exc)) from exc
+    try:
+        code, text = client.getreply()
+    except smtplib.SMTPServerDisconnected as exc:
+        reason = f"{_lost(exc)} after the end of data: the server may have taken the message"
+        raise OutcomeUnknown(host, "end of data", reason) from exc
+    if code == 250:
+        return _reply(code, text)
+    raise _failure(host, "end of data", code, text, fallback=OutcomeUnknown)
+
+
+def _server_spoke(client: SmtpClient) -> bool:
+    sock = client.sock
+    if sock is None:
+        return True
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    readable, _, _ = select.select([sock], [], [], 0)
+    return bool(readable)
+
+
+def _failure(
+    host: str,
+    step: str,
+    code: int,
+    text: bytes,
+    fallback: type[SubmitFailure] = PermanentFailure,
+) -> SubmitFailure:
+    """4xx → temporary, 5xx → permanent, anything else (not SMTP) → `fallback`."""
+    reply = _reply(code, text)
+    if 400 <= code < 500:
+        kind: type[SubmitFailure] = TemporaryFailure
+    elif 500 <= code < 600:
+        kind = PermanentFailure
+    else:
+        kind = fallback
+    return kind(host, step, f"the server answered {reply}", reply)
+
+
+def _reset(client: SmtpClient) -> None:
+    """RSET, so the next message can go; a connection that is gone stays gone (caller sees)."""
+    if client.sock is None:
+        return
+    # A connection that fails here is closed by smtplib: the next submit() reports it.
+    with suppress(smtplib.SMTPException, OSError):
+        client.rset()
+
+
+def _reply(code: int, text: bytes) -> str:
+    words = text.decode("utf-8", "replace")
+    return f"{code} {words}" if code > 0 else f"not an SMTP reply: {words}"
+
+
+def _lost(exc: smtplib.SMTPServerDisconnected) -> str:
+    if isinstance(exc.__context__, TimeoutError):
+        return "the server did not answer in time"
+    return "the connection was lost"
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size:,} bytes"
