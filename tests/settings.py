@@ -49,6 +49,7 @@ os.environ.setdefault("MAIL_NETWORK_TIMEOUT_SECONDS", "5")
 os.environ.setdefault("MAIL_UNDO_SEND_SECONDS", "0")
 os.environ.setdefault("MAIL_SEND_RETRY_BASE_SECONDS", "1")
 os.environ.setdefault("MAIL_SEND_RETRY_FOR_HOURS", "0.01")
+os.environ.setdefault("MAIL_SEND_LEASE_SECONDS", "10")
 os.environ.setdefault("CELERY_TASK_TIME_LIMIT", "120")
 # Every test server listens on loopback.
 os.environ.setdefault("MAIL_ALLOW_PRIVATE_HOSTS", "true")

@@ -18,6 +18,7 @@ DEFAULT_QUEUE = "default"
 SYNC_QUEUE = "sync"
 SEND_QUEUE = "send"
 SYNC_SWEEP_SECONDS = 15.0
+SEND_SWEEP_SECONDS = 10.0
 
 app = Celery("webmail")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -52,6 +53,14 @@ app.conf.update(
             "task": "mailbox.tasks.actions.replay_due_actions",
             "schedule": 60.0,
         },
+        # The outbox lives in the database (no long countdowns on Redis): this claims due
+        # messages and settles those of workers that died.
+        "send-due-messages": {
+            "task": "mailbox.tasks.send.send_due",
+            "schedule": SEND_SWEEP_SECONDS,
+        },
     },
 )
+
+
 app.autodiscover_tasks()

@@ -4,6 +4,7 @@ state machines; each module's docstring states the invariant its rows keep."""
 from mailbox.models.actions import PendingAction
 from mailbox.models.folders import Folder, FolderRole
 from mailbox.models.messages import Attachment, Message, MessageLocation, Thread
+from mailbox.models.outbox import OutgoingMessage, OutgoingState
 from mailbox.models.pop3 import Pop3Uidl
 from mailbox.models.raw import RawBlob
 from mailbox.models.senders import TrustedSender
@@ -14,6 +15,8 @@ __all__ = [
     "FolderRole",
     "Message",
     "MessageLocation",
+    "OutgoingMessage",
+    "OutgoingState",
     "PendingAction",
     "Pop3Uidl",
     "RawBlob",

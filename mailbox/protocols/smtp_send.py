@@ -36,7 +36,7 @@ import re
 import select
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 
@@ -61,9 +61,19 @@ class SubmitResult:
 
 
 def submit(
-    client: SmtpClient, sender: str, recipients: Sequence[str], message: bytes
+    client: SmtpClient,
+    sender: str,
+    recipients: Sequence[str],
+    message: bytes,
+    before_final_dot: Callable[[], None] | None = None,
 ) -> SubmitResult:
-    """Sends `message` (RFC 5322 bytes) from `sender` to `recipients`; see the module doc."""
+    """Sends `message` (RFC 5322 bytes) from `sender` to `recipients`; see the module doc.
+
+    `before_final_dot` is called once the body is out, right before the end of data: the
+    outbox records there, durably, that the message may now reach the server. If it raises,
+    the end of data is not sent, the connection is dropped (the server discards the message)
+    and the exception propagates.
+    """
     if not recipients:
         raise ValueError("a message needs at least one recipient")
     host = client.endpoint.host
@@ -72,7 +82,7 @@ def submit(
         data += b"\r\n"
     options = _mail_options(client, sender, recipients, data)
     try:
-        return _transaction(client, sender, recipients, data, options)
+        return _transaction(client, sender, recipients, data, options, before_final_dot)
     except smtplib.SMTPServerDisconnected as exc:  # mail(), rcpt() and the DATA command
         raise TemporaryFailure(host, "sending", _lost(exc)) from exc
     except OutcomeUnknown:
@@ -124,6 +134,7 @@ def _transaction(
     recipients: Sequence[str],
     data: bytes,
     options: list[str],
+    before_final_dot: Callable[[], None] | None,
 ) -> SubmitResult:
     host = client.endpoint.host
     code, text = client.mail(sender, options)
@@ -140,11 +151,11 @@ def _transaction(
     code, text = client.docmd("DATA")
     if code != 354:
         raise _failure(host, "DATA", code, text)
-    reply = _send_data(client, data)
+    reply = _send_data(client, data, before_final_dot)
     return SubmitResult(reply, tuple(refused))
 
 
-def _send_data(client: SmtpClient, data: bytes) -> str:
+def _send_data(client: SmtpClient, data: bytes, before_final_dot: Callable[[], None] | None) -> str:
     """The dot-stuffed message, then the end of data, then its reply (see the module doc)."""
     host = client.endpoint.host
     try:
@@ -153,6 +164,12 @@ def _send_data(client: SmtpClient, data: bytes) -> str:
             code, text = client.getreply()
             client.close()  # it may still be reading our data: an RSET would be part of it
             raise _failure(host, "DATA", code, text, fallback=TemporaryFailure)
+        if before_final_dot is not None:
+            try:
+                before_final_dot()
+            except BaseException:
+                client.close()  # no end of data: the server drops what it has of the message
+                raise
         client.send(END_OF_DATA)
     except smtplib.SMTPServerDisconnected as exc:
         raise TemporaryFailure(host, "DATA", _lost(exc)) from exc

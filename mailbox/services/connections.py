@@ -1,13 +1,14 @@
-"""Signed-in connections to an account's incoming server, with its policy and trusted
-certificate: the one place sync, POP3 download and action replay open them."""
+"""Signed-in connections to an account's servers, with its policy and trusted certificate: the
+one place sync, POP3 download, action replay and the outbox open them."""
 
 from contextlib import AbstractContextManager
 
 from accounts.models import MailAccount
 from accounts.services.policy import network_policy
-from mailbox.protocols import imap, pop3
+from mailbox.protocols import imap, pop3, smtp
 from mailbox.protocols.imap import ImapClient
 from mailbox.protocols.pop3 import Pop3Client
+from mailbox.protocols.smtp import SmtpClient
 
 
 def imap_session(account: MailAccount) -> AbstractContextManager[ImapClient]:
@@ -25,4 +26,13 @@ def pop3_session(account: MailAccount) -> AbstractContextManager[Pop3Client]:
         account.incoming_credentials(),
         network_policy(),
         account.incoming_trusted_fingerprint or None,
+    )
+
+
+def smtp_session(account: MailAccount) -> AbstractContextManager[SmtpClient]:
+    return smtp.session(
+        account.smtp_server,
+        account.smtp_credentials(),
+        network_policy(),
+        account.smtp_trusted_fingerprint or None,
     )

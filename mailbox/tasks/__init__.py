@@ -6,12 +6,15 @@ the sync queue, everything else to the default queue (see webmail/celery.py).
 
 from mailbox.tasks.actions import replay_actions, replay_due_actions
 from mailbox.tasks.health import ping
+from mailbox.tasks.send import send_due, send_message_task
 from mailbox.tasks.sync import sync_account_task, sync_due_accounts, sync_folder_task
 
 __all__ = [
     "ping",
     "replay_actions",
     "replay_due_actions",
+    "send_due",
+    "send_message_task",
     "sync_account_task",
     "sync_due_accounts",
     "sync_folder_task",

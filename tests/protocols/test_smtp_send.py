@@ -196,6 +196,43 @@ def test_a_reply_lost_after_the_end_of_data_is_unknown_and_the_message_did_arriv
     assert delivered(mail_servers, bob, 1)[0].endswith(raw)
 
 
+# The hook before the end of data ---------------------------------------------------------------
+
+
+def test_before_final_dot_runs_after_the_body_and_before_the_end_of_data(
+    mail_servers: MailServers, alice: MailUser, bob: MailUser, monkeypatch
+) -> None:
+    raw = message(alice, bob, "hooked")
+    events: list[object] = []
+
+    with smtp.session(server_for(mail_servers, SMTP, STARTTLS), credentials(alice), policy()) as c:
+        real_send = c.send
+        monkeypatch.setattr(c, "send", lambda data: (events.append(data), real_send(data))[1])
+        result = submit(c, alice.address, [bob.address], raw, lambda: events.append("hook"))
+
+    assert result.reply.startswith("250 ")
+    assert events.count("hook") == 1
+    at = events.index("hook")
+    assert isinstance(events[at - 1], bytes) and events[at - 1].endswith(b"Hello.\r\n")
+    assert events[at + 1] == b".\r\n"
+    assert delivered(mail_servers, bob, 1)[0].endswith(raw)
+
+
+def test_a_failing_before_final_dot_sends_no_end_of_data_and_delivers_nothing(
+    mail_servers: MailServers, alice: MailUser, bob: MailUser
+) -> None:
+    def refuse() -> None:
+        raise RuntimeError("the outbox could not record the end of data")
+
+    with smtp.session(server_for(mail_servers, SMTP, STARTTLS), credentials(alice), policy()) as c:
+        with pytest.raises(RuntimeError, match="could not record"):
+            submit(c, alice.address, [bob.address], message(alice, bob, "never"), refuse)
+        assert c.sock is None  # the connection was dropped, not reused
+
+    mail_servers.wait_for_empty_queue()
+    assert mail_servers.messages(bob.address) == []
+
+
 # A fake server, for replies Postfix cannot be made to give ---------------------------------
 
 

@@ -1,0 +1,77 @@
+"""The outbox: each message a person sent, until the SMTP server has taken it (or refused it).
+
+State machine (every arrow is a conditional UPDATE on the row's current state, so two workers
+never both move a message; each is its own short transaction, never held across network I/O):
+
+    queued ──claim──▶ claimed ──▶ sending ──▶ dot_sent ──250──▶ sent
+      ▲                  │           │            │
+      │                  └─ expired lease: claimed again (nothing reached the end of data)
+      │                              │            └─ expired lease ▶ unknown
+      └── temporary failure ◀────────┴─ (4xx, connection lost before the end of data),
+          next_attempt_at grows until MAIL_SEND_RETRY_FOR_HOURS after send_at ▶ failed
+
+- queued: waits for next_attempt_at (first send_at: the undo window or the scheduled time).
+- claimed: a worker took it (state=queued and due, or claimed/sending with an expired lease);
+  claimed_by/claimed_until are its lease.
+- sending: written before MAIL FROM; the message may be on its way but cannot have been
+  taken: the server only takes it at the end of data.
+- dot_sent: written just before the final dot goes out; if the worker stops here the server
+  may have the message, so an expired lease makes it `unknown`, never a resend.
+- sent: the server answered 250 to the end of data (last_error lists recipients it refused
+  while it took the others).
+- failed: a permanent refusal (5xx), or temporary ones until the retry period was over;
+  last_error holds the server's words.
+- unknown: the connection broke after the end of data went out, before the reply. Shown to
+  the person; never sent again on its own.
+"""
+
+from django.db import models
+
+from accounts.models import MailAccount
+
+
+class OutgoingState(models.TextChoices):
+    QUEUED = "queued"
+    CLAIMED = "claimed"
+    SENDING = "sending"
+    DOT_SENT = "dot_sent"
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class OutgoingMessage(models.Model):
+    account = models.ForeignKey(
+        MailAccount, on_delete=models.CASCADE, related_name="outgoing_messages"
+    )
+    message_id = models.CharField(max_length=255)  # "<id@host>", chosen at compose time
+    raw = models.BinaryField()  # the bytes given to SMTP (no Bcc header)
+    sent_copy = models.BinaryField()  # the bytes for the Sent folder (with Bcc)
+    envelope_from = models.CharField(max_length=320)
+    envelope_to = models.JSONField(default=list)
+    state = models.CharField(
+        max_length=10, choices=OutgoingState.choices, default=OutgoingState.QUEUED
+    )
+    send_at = models.DateTimeField()  # end of the undo window, or the scheduled time
+    attempts = models.PositiveIntegerField(default=0)  # times it went past MAIL FROM
+    next_attempt_at = models.DateTimeField()
+    claimed_by = models.CharField(max_length=100, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)  # the server's words
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["next_attempt_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "message_id"], name="one_outgoing_per_message_id"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="outgoing_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} ({self.state})"
