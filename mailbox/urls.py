@@ -3,7 +3,7 @@ signed-in user and scopes every id to that user (another person's ids answer 404
 
 from django.urls import path
 
-from mailbox.views import actions, lists, message, parts
+from mailbox.views import actions, compose, lists, message, parts
 
 app_name = "mail"
 
@@ -26,4 +26,6 @@ urlpatterns = [
     path("mail/frame/<str:token>/part/<str:part_id>", parts.inline_part, name="inline_part"),
     # Changes (mailbox/views/actions.py).
     path("mail/actions/", actions.apply, name="actions"),
+    # Writing (mailbox/views/compose.py): new, reply, reply all, forward; Send queues it.
+    path("mail/compose/", compose.compose, name="compose"),
 ]

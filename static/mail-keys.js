@@ -7,7 +7,8 @@
 //              row; on a message page of its own, the list this tab came from (or the inbox)
 //   e archive, # delete, s star / unstar, Shift+U mark unread: the ticked rows if any, else the
 //              current row; on a message or conversation page, what it shows
-//   r a f c    reply, reply all, forward, compose: a short notice until sending exists
+//   r a f      reply, reply all, forward: the open message (its article's data-selection)
+//   c          compose a new message
 //   /          the search box               g then i   the inbox
 // Nothing fires while typing in a field, or with Ctrl, Alt or Meta held (AltGr, which some
 // keyboards need for # or ?, is let through), nor while the help is open (but ? and Esc).
@@ -150,6 +151,13 @@
     post(fields);
   }
 
+  // Reply, reply all or forward the message open on this page (beside a list or on its own).
+  function answer(kind) {
+    var page = document.querySelector("article[data-selection]");
+    if (!page) return say("Open a message first.");
+    location.assign(url("compose") + "?" + kind + "=" + encodeURIComponent(page.getAttribute("data-selection")));
+  }
+
   function help() {
     var dialog = document.getElementById("shortcuts");
     if (dialog && !dialog.open) dialog.showModal();
@@ -166,10 +174,10 @@
     "#": function () { act("delete"); },
     s: function () { act("star"); },
     U: function () { act("unread"); },
-    r: function () { say("Replying arrives with sending."); },
-    a: function () { say("Replying arrives with sending."); },
-    f: function () { say("Forwarding arrives with sending."); },
-    c: function () { say("Compose arrives with sending."); },
+    r: function () { answer("reply"); },
+    a: function () { answer("reply_all"); },
+    f: function () { answer("forward"); },
+    c: function () { location.assign(url("compose")); },
     "/": search,
     g: function () { gPressed = Date.now(); },
     "?": help,

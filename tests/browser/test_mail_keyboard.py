@@ -286,10 +286,10 @@ def test_question_mark_opens_the_help_and_escape_closes_it(inbox: Inbox) -> None
     expect(help_dialog).to_be_hidden()
 
 
-def test_compose_keys_say_they_are_coming(inbox: Inbox) -> None:
+def test_reply_without_an_open_message_says_so(inbox: Inbox) -> None:
     page = inbox.page
-    page.keyboard.press("c")
-    notice = page.get_by_role("status").filter(has_text="Compose arrives with sending")
+    page.keyboard.press("r")  # c opens compose: tests/browser/test_compose_flow.py
+    notice = page.get_by_role("status").filter(has_text="Open a message first")
     expect(notice).to_be_visible()
     page.keyboard.press("Control+j")  # with a modifier held: not a shortcut
     expect(inbox.current()).to_have_count(0)

@@ -21,6 +21,7 @@ from email.utils import format_datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.apps import apps
@@ -152,6 +153,7 @@ class Route:
     access: Access = Access.SIGNED_IN
     ids: Ids | None = None  # URL kwargs naming the owner's things
     query: Callable[[Person], dict[str, str]] | None = None  # GET parameters
+    owner_query: Callable[[Person], dict[str, str]] | None = None  # GET parameters naming ids
     bodies: Bodies = harmless_form
     names_owners_things_in_body: bool = False  # POST bodies carry the owner's ids
     shows_owners_things: bool = False  # the owner sees their mail or account here
@@ -190,6 +192,19 @@ def action_bodies(owner: Person, asker: Person) -> list[dict[str, Any]]:
         {"action": "folder_read", "read_folder": [owner.inbox.pk]},
     ]
     return bodies
+
+
+def compose_bodies(owner: Person, asker: Person) -> list[dict[str, Any]]:
+    """A message sent as the owner's identity (the asker's own recipient)."""
+    return [
+        {
+            "identity": owner.identity.pk,
+            "to": f"{asker.user.username}@example.test",
+            "subject": "Taken over",
+            "text": "Hello",
+            "message_id": f"<compose.{asker.user.username}@example.test>",
+        }
+    ]
 
 
 def trust_bodies(owner: Person, asker: Person) -> list[dict[str, Any]]:
@@ -248,6 +263,13 @@ ROUTES: dict[str, Route] = {
     "mail:actions": Route(
         methods=("POST",), bodies=action_bodies, names_owners_things_in_body=True
     ),
+    # Writing (mailbox/urls.py): replying to the owner's message, sending as their identity.
+    "mail:compose": Route(
+        methods=GET_POST,
+        owner_query=lambda person: {"reply_all": str(person.location.pk)},
+        bodies=compose_bodies,
+        names_owners_things_in_body=True,
+    ),
 }
 
 
@@ -295,7 +317,8 @@ def url_for(name: str, owner: Person) -> str:
     route = ROUTES[name]
     if route.access == Access.TOKEN:
         return reverse(name, kwargs=token_ids(name, token_for(owner, owner), owner))
-    return reverse(name, kwargs=route.ids(owner) if route.ids else {})
+    url = reverse(name, kwargs=route.ids(owner) if route.ids else {})
+    return f"{url}?{urlencode(route.owner_query(owner))}" if route.owner_query else url
 
 
 def call(client: Client, method: str, url: str, body: dict[str, Any] | None = None) -> Any:
@@ -369,7 +392,7 @@ def test_a_frame_token_opens_only_its_own_persons_message(
 
 def reaches_owners_things(route: Route) -> bool:
     return route.access == Access.SIGNED_IN and (
-        route.ids is not None or route.names_owners_things_in_body
+        route.ids is not None or route.owner_query is not None or route.names_owners_things_in_body
     )
 
 

@@ -1,0 +1,90 @@
+"""The compose form: From (the person's own identities only), recipients, subject, a plain
+text body, attachments, and the hidden Message-ID chosen when the page opened (a second
+submission of the same page is the same message) with the thread headers of a reply."""
+
+import re
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
+
+from accounts.models import Identity, User
+from mailbox.protocols.mime_build import MAX_ID_LENGTH
+
+_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")  # printable ASCII but "<" and ">", as mime_build
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one <input type=file multiple>; a list, maybe empty."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+def attachment_limit() -> int:
+    """The most the attachments of one message may weigh together, in bytes."""
+    return settings.MAIL_MAX_UPLOAD_MB * 1024 * 1024
+
+
+class ComposeForm(forms.Form):
+    identity = forms.ModelChoiceField(label="From", queryset=Identity.objects.none())
+    to = forms.CharField(label="To", required=False, max_length=10_000)
+    cc = forms.CharField(label="Cc", required=False, max_length=10_000)
+    bcc = forms.CharField(label="Bcc", required=False, max_length=10_000)
+    subject = forms.CharField(label="Subject", required=False, max_length=998)
+    text = forms.CharField(
+        label="Message", required=False, strip=False, widget=forms.Textarea(attrs={"rows": 16})
+    )
+    attachments = MultipleFileField(label="Attachments", required=False)
+    message_id = forms.CharField(widget=forms.HiddenInput, max_length=MAX_ID_LENGTH)
+    in_reply_to = forms.CharField(widget=forms.HiddenInput, required=False, max_length=1000)
+    references = forms.CharField(widget=forms.HiddenInput, required=False, max_length=10_000)
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        identities = Identity.objects.filter(account__user=user).select_related("account")
+        self.fields["identity"].queryset = identities
+        self.fields["identity"].empty_label = None
+        self.fields["attachments"].help_text = f"Up to {filesizeformat(attachment_limit())} in all."
+
+    def clean_message_id(self) -> str:
+        ids = _ids(self.cleaned_data["message_id"])
+        if len(ids) != 1:
+            raise forms.ValidationError("This page has lost its message id: open it again.")
+        return ids[0]
+
+    def clean_in_reply_to(self) -> tuple[str, ...]:
+        return _ids(self.cleaned_data["in_reply_to"])
+
+    def clean_references(self) -> tuple[str, ...]:
+        return _ids(self.cleaned_data["references"])
+
+    def clean_attachments(self) -> list[UploadedFile]:
+        # The sizes are known before any file is read (large ones wait in temporary files).
+        files: list[UploadedFile] = self.cleaned_data["attachments"]
+        total, limit = sum(item.size or 0 for item in files), attachment_limit()
+        if total > limit:
+            raise forms.ValidationError(
+                f"The attachments come to {filesizeformat(total)}; "
+                f"a message can carry {filesizeformat(limit)} of them at most."
+            )
+        return files
+
+
+def _ids(value: str) -> tuple[str, ...]:
+    """Message ids separated by spaces, each "<id@host>"; anything else is refused."""
+    ids = tuple(value.split())
+    if any(len(item) > MAX_ID_LENGTH or not _ID.fullmatch(item) for item in ids):
+        raise forms.ValidationError("This is not a list of message ids like <id@host>.")
+    return ids
