@@ -4,7 +4,7 @@ state machines; each module's docstring states the invariant its rows keep."""
 from mailbox.models.actions import PendingAction
 from mailbox.models.folders import Folder, FolderRole
 from mailbox.models.messages import Attachment, Message, MessageLocation, Thread
-from mailbox.models.outbox import OutgoingMessage, OutgoingState
+from mailbox.models.outbox import OutgoingMessage, OutgoingState, SentCopyState
 from mailbox.models.pop3 import Pop3Uidl
 from mailbox.models.raw import RawBlob
 from mailbox.models.senders import TrustedSender
@@ -20,6 +20,7 @@ __all__ = [
     "PendingAction",
     "Pop3Uidl",
     "RawBlob",
+    "SentCopyState",
     "Thread",
     "TrustedSender",
 ]

@@ -23,6 +23,22 @@ never both move a message; each is its own short transaction, never held across 
   last_error holds the server's words.
 - unknown: the connection broke after the end of data went out, before the reply. Shown to
   the person; never sent again on its own.
+- cancelled: taken back by the person (undo, or a scheduled message withdrawn) while still
+  queued and before its send_at; the row keeps the message, and queuing the same Message-ID
+  again revives it (mailbox/services/outbox.py do_cancel, do_queue_message).
+
+Once `sent`, the copy for the Sent folder has its own small machine in sent_copy_state
+(mailbox/services/sent_copy.py), leased with the same claimed_by/claimed_until, which `sent`
+no longer needs:
+
+    pending ──claim──▶ appending ──APPEND──▶ appended
+       ▲                   │  └── the provider keeps it (Gmail) ▶ skipped
+       └─ network error ◀──┤  (after SENT_COPY_ATTEMPTS tries ▶ failed)
+          expired lease ◀──┘  (worker died: claimed again)
+
+A claim after the first (sent_copy_attempts > 1) searches the Sent folder for the Message-ID
+before appending: found → appended, so a worker that died between the APPEND and its record
+never leads to a second copy.
 """
 
 from django.db import models
@@ -38,6 +54,17 @@ class OutgoingState(models.TextChoices):
     SENT = "sent"
     FAILED = "failed"
     UNKNOWN = "unknown"
+    CANCELLED = "cancelled"
+
+
+class SentCopyState(models.TextChoices):
+    """Where the Sent folder's copy of a `sent` message is (see mailbox/services/sent_copy.py)."""
+
+    PENDING = "pending"  # not stored yet (or the last try failed: sent_copy_attempts says)
+    APPENDING = "appending"  # a worker holds it (claimed_by/claimed_until) and may be appending
+    APPENDED = "appended"  # the Sent folder has it
+    SKIPPED = "skipped"  # the provider keeps sent mail itself (Gmail)
+    FAILED = "failed"  # given up after SENT_COPY_ATTEMPTS tries; sent_copy_error says why
 
 
 class OutgoingMessage(models.Model):
@@ -59,6 +86,12 @@ class OutgoingMessage(models.Model):
     claimed_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)  # the server's words
     sent_at = models.DateTimeField(null=True, blank=True)
+    sent_copy_state = models.CharField(
+        max_length=10, choices=SentCopyState.choices, default=SentCopyState.PENDING
+    )
+    sent_copy_attempts = models.PositiveIntegerField(default=0)  # claims for the Sent copy
+    sent_copy_at = models.DateTimeField(null=True, blank=True)  # when it was stored (or found)
+    sent_copy_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -71,6 +104,11 @@ class OutgoingMessage(models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="outgoing_due"),
+            models.Index(
+                fields=["state", "sent_copy_state"],
+                name="outgoing_copy_due",
+                condition=models.Q(sent_copy_state__in=("pending", "appending")),
+            ),
         ]
 
     def __str__(self) -> str:

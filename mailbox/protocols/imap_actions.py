@@ -178,6 +178,13 @@ def append(
     return None
 
 
+def find_message_id(client: ImapClient, folder: str, message_id: str) -> list[int]:
+    """The UIDs in `folder` (selecting it) whose Message-ID header holds `message_id`."""
+    select(client, folder)
+    with replies(client, "UID SEARCH"):
+        return sorted(client.search(["HEADER", "Message-ID", message_id]))
+
+
 def mark_all_read(client: ImapClient, folder: str) -> list[int]:
     """Sets \\Seen on every unseen message of `folder` (selecting it); returns their UIDs."""
     select(client, folder)

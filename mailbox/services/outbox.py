@@ -33,6 +33,7 @@ from mailbox.protocols.errors import (
     TlsUnavailable,
 )
 from mailbox.protocols.mime_build import BuiltMessage
+from mailbox.services import sent_copy
 from mailbox.services.connections import smtp_session
 
 logger = logging.getLogger(__name__)
@@ -61,23 +62,39 @@ def do_queue_message(
     account: MailAccount, built: BuiltMessage, send_at: dt.datetime | None = None
 ) -> OutgoingMessage:
     """Stores the message in the outbox; it goes at `send_at` (default: after the undo window).
-    The same Message-ID queued twice for an account is the same message: the first row."""
+    The same Message-ID queued twice for an account is the same message: the first row, unless
+    that one was cancelled, which the new content and send_at bring back to queued."""
     if send_at is None:
         send_at = timezone.now() + dt.timedelta(seconds=settings.MAIL_UNDO_SEND_SECONDS)
+    content = {
+        "raw": built.raw,
+        "sent_copy": built.sent_copy,
+        "envelope_from": built.envelope_from,
+        "envelope_to": list(built.envelope_to),
+        "send_at": send_at,
+        "next_attempt_at": send_at,
+    }
     try:
         with transaction.atomic():
             return OutgoingMessage.objects.create(
-                account=account,
-                message_id=built.message_id,
-                raw=built.raw,
-                sent_copy=built.sent_copy,
-                envelope_from=built.envelope_from,
-                envelope_to=list(built.envelope_to),
-                send_at=send_at,
-                next_attempt_at=send_at,
+                account=account, message_id=built.message_id, **content
             )
     except IntegrityError:
+        OutgoingMessage.objects.filter(
+            account=account, message_id=built.message_id, state=S.CANCELLED
+        ).update(state=S.QUEUED, last_error="", updated_at=timezone.now(), **content)
         return OutgoingMessage.objects.get(account=account, message_id=built.message_id)
+
+
+def do_cancel(message: OutgoingMessage, now: dt.datetime | None = None) -> bool:
+    """Takes a message back (undo, or a scheduled one withdrawn): only while it is queued and
+    its send_at is still ahead, so never once a worker may have claimed it. The row stays,
+    `cancelled`, with its raw and sent_copy for compose to reopen; False when too late."""
+    now = now or timezone.now()
+    taken_back = OutgoingMessage.objects.filter(
+        pk=message.pk, state=S.QUEUED, send_at__gt=now, next_attempt_at__gt=now
+    ).update(state=S.CANCELLED, updated_at=now)
+    return taken_back == 1
 
 
 def _claimable(now: dt.datetime) -> Q:
@@ -166,7 +183,18 @@ def send_claimed(message_pk: int, owner: str) -> SendOutcome:
     except MailProtocolError as exc:  # could not connect, timed out, ...: nothing went
         return _retry_or_fail(message, owner, str(exc))
     refused = "; ".join(f"{r.address}: {r.reply}" for r in result.refused)
-    return _settle(message, owner, S.SENT, refused, sent_at=timezone.now())
+    outcome = _settle(message, owner, S.SENT, refused, sent_at=timezone.now())
+    if outcome.state == S.SENT:
+        _store_sent_copy(message_pk, owner)
+    return outcome
+
+
+def _store_sent_copy(message_pk: int, owner: str) -> None:
+    """The message went: a failure here is the sweep's to finish, never the send's."""
+    try:
+        sent_copy.store_sent_copy(message_pk, owner)
+    except Exception:
+        logger.exception("Sent copy of outbox message %s left to the sweep", message_pk)
 
 
 def _words(exc: SubmitFailure) -> str:
