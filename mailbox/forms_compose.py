@@ -2,6 +2,7 @@
 text body, attachments, and the hidden Message-ID chosen when the page opened (a second
 submission of the same page is the same message) with the thread headers of a reply."""
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -9,6 +10,7 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 
 from accounts.models import Identity, User
 from mailbox.protocols.mime_build import MAX_ID_LENGTH
@@ -47,6 +49,13 @@ class ComposeForm(forms.Form):
         label="Message", required=False, strip=False, widget=forms.Textarea(attrs={"rows": 16})
     )
     attachments = MultipleFileField(label="Attachments", required=False)
+    # "Send later": a local time in the person's zone (activated for the request).
+    send_at = forms.DateTimeField(
+        label="Send at",
+        required=False,
+        help_text="Send later: leave empty to send now.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
     message_id = forms.CharField(widget=forms.HiddenInput, max_length=MAX_ID_LENGTH)
     in_reply_to = forms.CharField(widget=forms.HiddenInput, required=False, max_length=1000)
     references = forms.CharField(widget=forms.HiddenInput, required=False, max_length=10_000)
@@ -69,6 +78,12 @@ class ComposeForm(forms.Form):
 
     def clean_references(self) -> tuple[str, ...]:
         return _ids(self.cleaned_data["references"])
+
+    def clean_send_at(self) -> dt.datetime | None:
+        send_at: dt.datetime | None = self.cleaned_data["send_at"]
+        if send_at is not None and send_at <= timezone.now():
+            raise forms.ValidationError("This time has passed: choose one in the future.")
+        return send_at
 
     def clean_attachments(self) -> list[UploadedFile]:
         # The sizes are known before any file is read (large ones wait in temporary files).

@@ -28,4 +28,5 @@ urlpatterns = [
     path("mail/actions/", actions.apply, name="actions"),
     # Writing (mailbox/views/compose.py): new, reply, reply all, forward; Send queues it.
     path("mail/compose/", compose.compose, name="compose"),
+    path("mail/outbox/<int:outgoing_id>/undo/", compose.undo_send, name="undo_send"),
 ]

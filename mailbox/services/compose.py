@@ -12,10 +12,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Identity, User
-from mailbox.models import Message, OutgoingMessage
+from mailbox.models import Message, OutgoingMessage, OutgoingState
+from mailbox.protocols import mime
 from mailbox.protocols.mime_build import (
     DraftError,
     HeaderInjection,
@@ -28,6 +30,7 @@ from mailbox.protocols.mime_build import (
 )
 from mailbox.protocols.mime_reply import forward_subject, reply_references, reply_subject
 from mailbox.selectors.message import location_for_user
+from mailbox.selectors.outbox import outgoing_for_user
 from mailbox.services.outbox import do_queue_message
 from mailbox.services.reading import plain_text
 from mailbox.tasks.send import send_message_task
@@ -84,9 +87,34 @@ def do_send_draft(user: User, cleaned: dict[str, Any]) -> OutgoingMessage:
         attachments=tuple(_attachment(item) for item in cleaned["attachments"]),
     )
     built = build_message(draft, allow_private_hosts=settings.MAIL_ALLOW_PRIVATE_HOSTS)
-    queued = do_queue_message(identity.account, built)  # the same Message-ID: the first row
+    # The same Message-ID: the first row (or the cancelled one, revived by sending it again).
+    queued = do_queue_message(identity.account, built, send_at=cleaned.get("send_at"))
     transaction.on_commit(partial(send_message_task.delay, queued.pk), robust=True)
     return queued
+
+
+def initial_from_cancelled(user: User, outgoing_id: int) -> dict[str, Any]:
+    """The compose form refilled from a message the person took back (404 unless it is
+    theirs and cancelled). Read from the Sent copy, which keeps the Bcc; the same Message-ID,
+    so sending it again revives that row. Attachments are not carried back yet."""
+    outgoing = outgoing_for_user(user, outgoing_id)
+    if outgoing.state != OutgoingState.CANCELLED:
+        raise Http404("This message was not taken back.")
+    parsed = mime.parse_message(bytes(outgoing.sent_copy))
+    sender = parsed.from_[0].email.lower() if parsed.from_ else ""
+    identities = Identity.objects.filter(account=outgoing.account).order_by("pk")
+    identity = next((i for i in identities if i.email.lower() == sender), identities.first())
+    return {
+        "identity": identity.pk if identity else None,
+        "to": _joined([(a.name, a.email) for a in parsed.to]),
+        "cc": _joined([(a.name, a.email) for a in parsed.cc]),
+        "bcc": _joined([(a.name, a.email) for a in parsed.bcc]),
+        "subject": parsed.subject,
+        "text": parsed.text.replace("\r\n", "\n"),
+        "message_id": outgoing.message_id,
+        "in_reply_to": parsed.in_reply_to or "",
+        "references": " ".join(parsed.references),
+    }
 
 
 def field_of(error: DraftError) -> str | None:

@@ -1,20 +1,34 @@
 """Compose: the page (new, ?reply=, ?reply_all=, ?forward= a location id of the person's) and
-Send, which records the message in the outbox and goes back to the inbox (the logic is in
-mailbox/services/compose.py). Another person's message or identity answers 404."""
+Send, which records the message in the outbox (now after the undo window, or at "Send at")
+and goes back to the inbox; Undo takes it back and reopens it (?undone=). The logic is in
+mailbox/services/compose.py. Another person's message, identity or outgoing id answers 404."""
 
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.services.mail_accounts import check_identity_for_user
 from mailbox.forms_compose import ComposeForm
+from mailbox.models import OutgoingMessage
 from mailbox.protocols.mime_build import DraftError
 from mailbox.selectors.folders import sidebar
+from mailbox.selectors.outbox import outgoing_for_user
 from mailbox.services import compose as service
+from mailbox.services.outbox import do_cancel
 
 SOURCES = ("reply", "reply_all", "forward")
+UNDONE = "undone"  # ?undone=<outgoing id>: a message taken back, to write again
+UNDO_SESSION_KEY = "undo_send"  # the message the inbox's Undo button takes back
 
 
 @login_required
@@ -27,16 +41,14 @@ def compose(request: HttpRequest) -> HttpResponse:
         form = ComposeForm(request.user, request.POST, request.FILES)
         if form.is_valid():
             try:
-                service.do_send_draft(request.user, form.cleaned_data)
+                queued = service.do_send_draft(request.user, form.cleaned_data)
             except DraftError as error:
                 form.add_error(service.field_of(error), str(error))
             else:
-                messages.success(request, "Sending…")
+                _say_sent(request, queued, form.cleaned_data["send_at"])
                 return redirect("mail:inbox")
     else:
-        form = ComposeForm(
-            request.user, initial=service.initial_for(request.user, _source(request))
-        )
+        form = ComposeForm(request.user, initial=_initial(request))
     context = {
         "form": form,
         "sidebar": sidebar(request.user),
@@ -45,6 +57,39 @@ def compose(request: HttpRequest) -> HttpResponse:
         "pane_label": "Compose",
     }
     return render(request, "mail/compose.html", context)
+
+
+@login_required
+@require_POST
+def undo_send(request: HttpRequest, outgoing_id: int) -> HttpResponse:
+    """Takes a message back while its undo window lasts, and reopens it in compose."""
+    if not do_cancel(outgoing_for_user(request.user, outgoing_id)):
+        messages.error(request, "Too late to undo: the message is on its way.")
+        return redirect("mail:inbox")
+    messages.success(request, "Sending was undone.")
+    return redirect(f"{reverse('mail:compose')}?{urlencode({UNDONE: outgoing_id})}")
+
+
+def _say_sent(request: HttpRequest, queued: OutgoingMessage, send_at: dt.datetime | None) -> None:
+    """The inbox's note; right after Send it carries the Undo button (templates/base.html
+    reads the message's id from the session), unless the undo window is 0."""
+    if send_at is not None:
+        when = date_format(timezone.localtime(send_at), "DATETIME_FORMAT")
+        messages.success(request, f"Scheduled for {when}")
+    elif settings.MAIL_UNDO_SEND_SECONDS > 0:
+        request.session[UNDO_SESSION_KEY] = queued.pk
+        messages.success(request, "Sending…", extra_tags="undo-send")
+    else:
+        messages.success(request, "Sending…")
+
+
+def _initial(request: HttpRequest) -> dict[str, Any]:
+    undone = request.GET.get(UNDONE, "")
+    if undone:
+        if not (undone.isascii() and undone.isdigit()):
+            raise Http404("No such message.")
+        return service.initial_from_cancelled(request.user, int(undone))
+    return service.initial_for(request.user, _source(request))
 
 
 def _source(request: HttpRequest) -> service.Source | None:

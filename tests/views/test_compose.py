@@ -2,20 +2,24 @@
 outbox message and enqueues its task after the commit; what is wrong is said beside its field
 and nothing is queued; replies and forwards start from the person's own message only."""
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from accounts.models import Identity, MailAccount
 from mailbox.forms_compose import ComposeForm
-from mailbox.models import OutgoingMessage
+from mailbox.models import OutgoingMessage, OutgoingState
+from mailbox.services.outbox import claim
 from tests.views.message_support import deliver, mail, make_person, signed_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
@@ -236,3 +240,120 @@ def test_another_persons_message_answers_404(received: Any, kind: str) -> None:
 
     assert signed_in(bob).get(URL, {kind: location.pk}).status_code == 404
     assert signed_in(bob).get(URL, {kind: "x1"}).status_code == 404
+
+
+# Undo and Send later ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def undo_window(settings: Settings) -> None:
+    settings.MAIL_UNDO_SEND_SECONDS = 10  # the test settings have none
+
+
+def sent(client: Client) -> OutgoingMessage:
+    values = opened(client)
+    response = send(
+        client, values, to="bob@example.test", bcc="dave@example.test", subject="Oops", text="Hi\n"
+    )
+    assert response.status_code == 302
+    return OutgoingMessage.objects.get()
+
+
+def undo_url(outgoing: OutgoingMessage) -> str:
+    return reverse("mail:undo_send", args=[outgoing.pk])
+
+
+def test_undo_within_the_window_takes_the_message_back_and_reopens_it(
+    alice: Any, undo_window: None
+) -> None:
+    client, _, identity = alice
+    outgoing = sent(client)
+    inbox = client.get(reverse("mail:inbox")).content.decode()
+    assert f'action="{undo_url(outgoing)}"' in inbox and ">Undo</button>" in inbox
+
+    response = client.post(undo_url(outgoing), follow=True)
+
+    outgoing.refresh_from_db()
+    assert outgoing.state == OutgoingState.CANCELLED
+    later = outgoing.send_at + dt.timedelta(minutes=1)
+    assert not claim(outgoing.pk, "worker", now=later)  # never sent after all
+    assert response.redirect_chain[-1][0].startswith(URL)
+    assert "Sending was undone." in response.content.decode()
+    form = response.context["form"]
+    assert form["to"].value() == "bob@example.test" and form["bcc"].value() == "dave@example.test"
+    assert form["subject"].value() == "Oops" and form["text"].value() == "Hi\n"
+    assert form["identity"].value() == identity.pk
+    assert form["message_id"].value() == outgoing.message_id
+    # Sending it again revives the same row.
+    values = {name: form[name].value() for name in form.fields if name != "attachments"}
+    assert send(client, values).status_code == 302
+    outgoing.refresh_from_db()
+    assert outgoing.state == OutgoingState.QUEUED and OutgoingMessage.objects.count() == 1
+
+
+def test_undo_after_the_window_is_too_late(alice: Any, undo_window: None) -> None:
+    client, _, _ = alice
+    outgoing = sent(client)
+    past = timezone.now() - dt.timedelta(seconds=1)
+    OutgoingMessage.objects.filter(pk=outgoing.pk).update(send_at=past, next_attempt_at=past)
+
+    response = client.post(undo_url(outgoing), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("mail:inbox")
+    assert "Too late to undo: the message is on its way." in response.content.decode()
+    outgoing.refresh_from_db()
+    assert outgoing.state == OutgoingState.QUEUED
+
+
+def test_no_undo_button_without_an_undo_window(alice: Any, settings: Settings) -> None:
+    settings.MAIL_UNDO_SEND_SECONDS = 0
+    client, _, _ = alice
+    sent(client)
+    inbox = client.get(reverse("mail:inbox")).content.decode()
+    assert "Sending…" in inbox and ">Undo</button>" not in inbox
+
+
+def test_another_persons_outgoing_message_answers_404(alice: Any, undo_window: None) -> None:
+    client, _, _ = alice
+    outgoing = sent(client)
+    bob, _, _ = make_person("bob")
+
+    assert signed_in(bob).post(undo_url(outgoing)).status_code == 404
+    assert signed_in(bob).get(URL, {"undone": outgoing.pk}).status_code == 404
+    outgoing.refresh_from_db()
+    assert outgoing.state == OutgoingState.QUEUED
+    # Nor does compose reopen a message that was not taken back.
+    assert client.get(URL, {"undone": outgoing.pk}).status_code == 404
+
+
+def test_send_later_queues_it_at_that_time_in_the_persons_zone(alice: Any) -> None:
+    client, _, _ = alice
+    user = client.get(URL).context["user"]
+    user.time_zone = "Europe/Berlin"
+    user.save()
+    next_year = timezone.now().year + 1
+
+    response = send(
+        client, opened(client), to="bob@example.test", send_at=f"{next_year}-07-01T09:30"
+    )
+
+    assert response.status_code == 302
+    outgoing = OutgoingMessage.objects.get()
+    berlin = dt.datetime(next_year, 7, 1, 9, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert outgoing.send_at == berlin == outgoing.next_attempt_at
+    assert outgoing.send_at.astimezone(dt.UTC).hour == 7  # summer time: UTC+2
+    inbox = client.get(reverse("mail:inbox")).content.decode()
+    assert "Scheduled for" in inbox and str(next_year) in inbox and ">Undo</button>" not in inbox
+
+
+def test_send_later_in_the_past_is_refused(alice: Any) -> None:
+    client, _, _ = alice
+
+    response = send(client, opened(client), to="bob@example.test", send_at="2020-01-01T10:00")
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["send_at"] == [
+        "This time has passed: choose one in the future."
+    ]
+    assert not OutgoingMessage.objects.exists()
+    assert re.search(r'<label for="id_send_at">Send at</label>', response.content.decode())

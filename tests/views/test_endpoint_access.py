@@ -14,6 +14,7 @@ attachment, frame token). Then, with alice as the owner:
 - every POST without a CSRF token is refused.
 """
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -30,7 +31,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from pytest_django.fixtures import Settings
 
 from accounts.models import Identity, MailAccount, User
-from mailbox.models import Attachment, Folder, FolderRole, MessageLocation, Thread
+from mailbox.models import Attachment, Folder, FolderRole, MessageLocation, OutgoingMessage, Thread
 from mailbox.protocols import mime
 from mailbox.services.frames import FrameGrant, frame_token
 from mailbox.services.sync.bodies import store_bodies
@@ -207,6 +208,17 @@ def compose_bodies(owner: Person, asker: Person) -> list[dict[str, Any]]:
     ]
 
 
+def outgoing_ids(person: Person) -> dict[str, Any]:
+    """A message the person just sent, still inside its undo window."""
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    outgoing, _ = OutgoingMessage.objects.get_or_create(
+        account=person.account,
+        message_id=f"<undo.{person.user.username}@example.test>",
+        defaults={"raw": b"", "sent_copy": b"", "send_at": later, "next_attempt_at": later},
+    )
+    return {"outgoing_id": outgoing.pk}
+
+
 def trust_bodies(owner: Person, asker: Person) -> list[dict[str, Any]]:
     return [{"location": owner.location.pk}]
 
@@ -270,6 +282,7 @@ ROUTES: dict[str, Route] = {
         bodies=compose_bodies,
         names_owners_things_in_body=True,
     ),
+    "mail:undo_send": Route(methods=("POST",), ids=outgoing_ids),
 }
 
 
