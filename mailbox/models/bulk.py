@@ -3,7 +3,8 @@
 Django's bulk_create builds a model instance per row and prepares every field of every row
 through the SQL compiler: for 10,000 envelopes (a Message and a MessageLocation each) that
 was over a second, a third of the first sync's envelope stage. Here the statement is built
-once per chunk, columns not given take their field's default once, and only values that need
+once (SQLite: a multi-row VALUES per chunk; PostgreSQL: one row, through psycopg's pipelined
+executemany), columns not given take their field's default once, and only values that need
 converting (JSON, dates, bytes) go through their field's `get_db_prep_save`.
 """
 
@@ -16,7 +17,6 @@ from django.utils import timezone
 
 _CONVERTED_TYPES = frozenset({"JSONField", "DateTimeField", "DateField", "BinaryField"})
 MAX_ROWS_PER_STATEMENT = 1000
-_POSTGRES_MAX_PARAMS = 65_535
 
 
 def insert_rows(
@@ -36,23 +36,19 @@ def insert_rows(
     constants = [_prepared(f, _default(f)) for f in rest]
     convert = [f if f.get_internal_type() in _CONVERTED_TYPES else None for f in given]
     columns = [f.column for f in [*given, *rest]]
-    per_statement = _rows_per_statement(len(columns))
-    ids: list[int] = []
+    params = [_row_params(convert, row, constants) for row in rows]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            params = [_row_params(convert, row, constants) for row in rows]
             return _postgres_insert(
                 cursor.cursor, model, columns, params, returning_ids, ignore_conflicts
             )
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            params: list[Any] = []
-            for row in chunk:
-                values = zip(convert, row, strict=True)
-                params += [v if f is None else _prepared(f, v) for f, v in values]
-                params += constants
+        ids: list[int] = []
+        per_statement = _rows_per_statement(len(columns))
+        for start in range(0, len(params), per_statement):
+            chunk = params[start : start + per_statement]
             cursor.execute(
-                _statement(model, columns, len(chunk), returning_ids, ignore_conflicts), params
+                _statement(model, columns, len(chunk), returning_ids, ignore_conflicts),
+                [value for row in chunk for value in row],
             )
             if returning_ids:
                 ids += [row[0] for row in cursor.fetchall()]
@@ -96,11 +92,9 @@ def _prepared(field: models.Field, value: Any) -> Any:
 
 
 def _rows_per_statement(width: int) -> int:
-    if connection.vendor == "sqlite":
-        connection.ensure_connection()
-        limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    else:
-        limit = _POSTGRES_MAX_PARAMS
+    """SQLite: as many rows as its parameter limit allows in one multi-row VALUES."""
+    connection.ensure_connection()
+    limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     return max(1, min(MAX_ROWS_PER_STATEMENT, limit // width))
 
 
