@@ -70,9 +70,21 @@ def do_send_draft(user: User, cleaned: dict[str, Any]) -> OutgoingMessage:
     """Queues what the person wrote (the form has checked the identity is theirs). Raises
     DraftError (HeaderInjection, InvalidAddress) before anything is stored."""
     identity: Identity = cleaned["identity"]
+    draft = outgoing_draft(user, cleaned)
+    built = build_message(draft, allow_private_hosts=settings.MAIL_ALLOW_PRIVATE_HOSTS)
+    # The same Message-ID: the first row (or the cancelled one, revived by sending it again).
+    queued = do_queue_message(identity.account, built, send_at=cleaned.get("send_at"))
+    transaction.on_commit(partial(send_message_task.delay, queued.pk), robust=True)
+    return queued
+
+
+def outgoing_draft(user: User, cleaned: dict[str, Any]) -> OutgoingDraft:
+    """The message as the compose form's cleaned values describe it (what Send builds and
+    queues). Raises DraftError on an identity not the person's or a wrong address."""
+    identity: Identity = cleaned["identity"]
     if identity.account.user_id != user.pk:  # the form offers only the person's own
         raise DraftError("This identity is not one of yours.")
-    draft = OutgoingDraft(
+    return OutgoingDraft(
         from_=(identity.name, identity.email),
         to=parse_addresses("To", cleaned["to"]),
         cc=parse_addresses("Cc", cleaned["cc"]),
@@ -86,11 +98,6 @@ def do_send_draft(user: User, cleaned: dict[str, Any]) -> OutgoingMessage:
         references=cleaned["references"],
         attachments=tuple(_attachment(item) for item in cleaned["attachments"]),
     )
-    built = build_message(draft, allow_private_hosts=settings.MAIL_ALLOW_PRIVATE_HOSTS)
-    # The same Message-ID: the first row (or the cancelled one, revived by sending it again).
-    queued = do_queue_message(identity.account, built, send_at=cleaned.get("send_at"))
-    transaction.on_commit(partial(send_message_task.delay, queued.pk), robust=True)
-    return queued
 
 
 def initial_from_cancelled(user: User, outgoing_id: int) -> dict[str, Any]:
