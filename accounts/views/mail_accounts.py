@@ -21,9 +21,9 @@ from accounts.services.limits import RateLimited
 from accounts.services.mail_accounts import (
     check_account_for_user,
     do_create_account,
-    do_delete_account,
     do_update_account,
 )
+from accounts.services.removal import Removal, do_remove_account, outbox_on_removal
 from mailbox.protocols.types import Credentials
 
 TEMPLATE = "accounts/mail_account_form.html"
@@ -85,10 +85,30 @@ def mail_account_test(request: HttpRequest, account_id: int) -> HttpResponse:
 def mail_account_delete(request: HttpRequest, account_id: int) -> HttpResponse:
     account = check_account_for_user(request.user, account_id)
     if request.method == "POST":
-        do_delete_account(account)
-        messages.success(request, f"The account {account.email} was removed.")
+        removal = do_remove_account(account)
+        if not removal.removed:
+            messages.error(request, _still_sending(removal))
+            return redirect("accounts:mail_account_delete", account.pk)
+        messages.success(
+            request, f"The account {account.email} was removed.{_cancelled(removal.cancelled)}"
+        )
         return redirect("accounts:mail_accounts")
-    return render(request, "accounts/mail_account_delete.html", {"account": account})
+    context = {"account": account, "outbox": outbox_on_removal(account)}
+    return render(request, "accounts/mail_account_delete.html", context)
+
+
+def _cancelled(count: int) -> str:
+    if not count:
+        return ""
+    return f" {count} waiting message{'s were' if count != 1 else ' was'} cancelled, not sent."
+
+
+def _still_sending(removal: Removal) -> str:
+    sending = "1 message is" if removal.on_its_way == 1 else f"{removal.on_its_way} messages are"
+    return (
+        f"The account was not removed: {sending} being sent right now. Try again in a moment."
+        + _cancelled(removal.cancelled)
+    )
 
 
 # Shared steps ------------------------------------------------------------------------------

@@ -1,11 +1,14 @@
 """Removing an account removes everything stored for it."""
 
 import pytest
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import MailAccount, User
 from accounts.services.mail_accounts import do_delete_account
 from mailbox import storage
-from mailbox.models import Folder, Message, MessageLocation, PendingAction
+from mailbox.models import Folder, Message, MessageLocation, OutgoingMessage, PendingAction
+from mailbox.protocols.mime_build import OutgoingDraft, build_message, new_message_id
+from mailbox.services.outbox import do_queue_message
 from tests.accounts.factories import make_account
 
 pytestmark = pytest.mark.django_db
@@ -33,3 +36,65 @@ def test_rows_and_message_files_go_with_the_account(
     assert not PendingAction.objects.exists()
     assert not (tmp_path / str(account.pk)).exists()
     assert storage.read_raw(kept_file.path) == b"Subject: stay\r\n\r\nstay\r\n"
+
+
+def _queued(account, subject: str, state: str = "queued"):  # type: ignore[no-untyped-def]
+    draft = OutgoingDraft(
+        from_=("", account.email),
+        to=(("Bob", "bob@example.test"),),
+        subject=subject,
+        text="hello",
+        message_id=new_message_id("example.test"),
+        date=timezone.now(),
+    )
+    queued = do_queue_message(account, build_message(draft, allow_private_hosts=True))
+    OutgoingMessage.objects.filter(pk=queued.pk).update(state=state)
+    return queued
+
+
+def test_the_page_names_the_waiting_mail_that_removal_cancels(client) -> None:  # type: ignore[no-untyped-def]
+    alice = User.objects.create_user("alice", password="pw-alice-1")
+    account = make_account(alice, "alice@example.test")
+    _queued(account, "Quarterly report")
+    _queued(account, "Already gone", state="sent")
+    client.force_login(alice)
+
+    page = client.get(f"/settings/accounts/{account.pk}/delete/")
+
+    assert b"Unsent mail will be cancelled" in page.content
+    assert b"Quarterly report" in page.content
+    assert b"Already gone" not in page.content
+
+
+def test_removal_cancels_waiting_mail_and_says_so(client) -> None:  # type: ignore[no-untyped-def]
+    alice = User.objects.create_user("alice", password="pw-alice-1")
+    account = make_account(alice, "alice@example.test")
+    _queued(account, "One")
+    _queued(account, "Two")
+    client.force_login(alice)
+
+    done = client.post(f"/settings/accounts/{account.pk}/delete/", follow=True)
+
+    assert not MailAccount.objects.filter(pk=account.pk).exists()
+    assert not OutgoingMessage.objects.exists()
+    assert b"2 waiting messages were cancelled, not sent." in done.content
+
+
+def test_removal_waits_while_a_message_is_being_sent(client) -> None:  # type: ignore[no-untyped-def]
+    alice = User.objects.create_user("alice", password="pw-alice-1")
+    account = make_account(alice, "alice@example.test")
+    waiting = _queued(account, "Waiting")
+    sending = _queued(account, "On its way", state="sending")
+    client.force_login(alice)
+
+    refused = client.post(f"/settings/accounts/{account.pk}/delete/", follow=True)
+
+    assert MailAccount.objects.filter(pk=account.pk).exists()
+    assert b"1 message is being sent right now" in refused.content
+    waiting.refresh_from_db()
+    sending.refresh_from_db()
+    assert (waiting.state, sending.state) == ("cancelled", "sending")  # never sent, untouched
+
+    OutgoingMessage.objects.filter(pk=sending.pk).update(state="sent")
+    client.post(f"/settings/accounts/{account.pk}/delete/")
+    assert not MailAccount.objects.filter(pk=account.pk).exists()
