@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # The mail-account admin has its own module (accounts/admin.py holds the user admin).
-        from accounts import admin_mail  # noqa: F401
+        from accounts import admin_mail, signals  # noqa: F401

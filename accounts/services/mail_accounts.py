@@ -6,7 +6,6 @@ from django.db import transaction
 from django.http import Http404
 
 from accounts.models import Identity, MailAccount, User
-from mailbox import storage
 from mailbox.protocols.types import Credentials, Protocol, Server
 
 
@@ -108,8 +107,5 @@ def do_update_account(
 
 def do_delete_account(account: MailAccount) -> None:
     """Removes the account, its identities and everything stored for it: rows by cascade, the
-    raw message files once the transaction has committed."""
-    account_id = account.pk
-    with transaction.atomic():
-        account.delete()
-        transaction.on_commit(lambda: storage.remove_account(account_id))
+    raw message files once the transaction has committed (accounts/signals.py)."""
+    account.delete()

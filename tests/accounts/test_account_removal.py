@@ -98,3 +98,19 @@ def test_removal_waits_while_a_message_is_being_sent(client) -> None:  # type: i
     OutgoingMessage.objects.filter(pk=sending.pk).update(state="sent")
     client.post(f"/settings/accounts/{account.pk}/delete/")
     assert not MailAccount.objects.filter(pk=account.pk).exists()
+
+
+def test_a_user_removed_in_the_admin_takes_the_accounts_files_along(
+    settings, tmp_path, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    settings.MAIL_STORAGE_DIR = tmp_path
+    alice = User.objects.create_user("alice")
+    account = make_account(alice, "alice@example.test")
+    storage.store(account.pk, b"Subject: big\r\n\r\n" + b"x" * (storage.SMALL_LIMIT + 1))
+    assert (tmp_path / str(account.pk)).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        alice.delete()  # what the admin's delete does, cascading to the account
+
+    assert not MailAccount.objects.filter(pk=account.pk).exists()
+    assert not (tmp_path / str(account.pk)).exists()
