@@ -143,17 +143,20 @@ def new_message_id(domain: str) -> str:
     return f"<{uuid.uuid4().hex}@{host}>"
 
 
-def build_message(draft: OutgoingDraft, *, allow_private_hosts: bool = False) -> BuiltMessage:
+def build_message(
+    draft: OutgoingDraft, *, allow_private_hosts: bool = False, require_recipients: bool = True
+) -> BuiltMessage:
     """The message to send and its Sent copy. Raises DraftError (HeaderInjection,
     InvalidAddress, ...) naming what is wrong; `allow_private_hosts` accepts domains such as
-    example.test or mail.lan (MAIL_ALLOW_PRIVATE_HOSTS)."""
+    example.test or mail.lan (MAIL_ALLOW_PRIVATE_HOSTS). `require_recipients=False` builds a
+    draft for the Drafts folder, which may have none yet."""
     check = _AddressCheck(allow_private_hosts)
     sender = check.mailbox("From", draft.from_)
     to = [check.mailbox("To", item) for item in draft.to]
     cc = [check.mailbox("Cc", item) for item in draft.cc]
     bcc = [check.mailbox("Bcc", item) for item in draft.bcc]
     reply_to = check.mailbox("Reply-To", draft.reply_to) if draft.reply_to else None
-    if not (to or cc or bcc):
+    if require_recipients and not (to or cc or bcc):
         raise DraftError("The message has no recipients: add at least one To, Cc or Bcc.")
     check_one_line("subject", draft.subject)
     if draft.date.tzinfo is None or draft.date.utcoffset() is None:
