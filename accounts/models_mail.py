@@ -67,6 +67,9 @@ class MailAccount(models.Model):
     smtp_username = models.CharField("SMTP user name", max_length=320)
     smtp_password_encrypted = models.TextField(blank=True, editable=False)
     smtp_trusted_fingerprint = models.CharField(max_length=95, blank=True)
+    # The SIZE the SMTP server announced at its last EHLO (RFC 1870; 0: no limit; None: not
+    # announced or not connected yet); compose refuses attachments that would not fit.
+    smtp_size_limit = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
 
     provider = models.CharField(max_length=50, blank=True)  # from discovery, e.g. "gmail"
     is_enabled = models.BooleanField("enabled", default=True)
