@@ -3,8 +3,10 @@
 from celery import shared_task
 from celery.utils.log import get_task_logger
 
+from mailbox.models import Folder
 from mailbox.services import lease
 from mailbox.services.sync import AccountBusy, sync_account, sync_folder_now
+from mailbox.tasks.contacts import refresh_correspondents
 
 logger = get_task_logger(__name__)
 
@@ -24,6 +26,8 @@ def sync_account_task(self, account_id: int) -> dict[str, object]:  # type: igno
         report = sync_account(account_id, owner=f"task:{self.request.id}")
     except AccountBusy:
         return {"account_id": account_id, "busy": True}
+    if report.new:  # count the new messages' people for the address suggestions
+        refresh_correspondents.delay(account_id)
     return report.as_json()
 
 
@@ -31,6 +35,9 @@ def sync_account_task(self, account_id: int) -> dict[str, object]:  # type: igno
 def sync_folder_task(self, folder_id: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
     """A person opened this folder: bring it up to date now (envelopes first)."""
     try:
-        return sync_folder_now(folder_id, owner=f"task:{self.request.id}")
+        result = sync_folder_now(folder_id, owner=f"task:{self.request.id}")
     except AccountBusy:
         return {"folder_id": folder_id, "busy": True}
+    if result.get("new"):
+        refresh_correspondents.delay(Folder.objects.get(pk=folder_id).account_id)
+    return result
