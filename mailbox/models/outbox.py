@@ -23,9 +23,14 @@ never both move a message; each is its own short transaction, never held across 
   last_error holds the server's words.
 - unknown: the connection broke after the end of data went out, before the reply. Shown to
   the person; never sent again on its own.
-- cancelled: taken back by the person (undo, or a scheduled message withdrawn) while still
-  queued and before its send_at; the row keeps the message, and queuing the same Message-ID
-  again revives it (mailbox/services/outbox.py do_cancel, do_queue_message).
+- cancelled: taken back by the person while still queued and not yet due (undo, a scheduled
+  message withdrawn), or once failed ("Edit and send again"); the row keeps the message, and
+  queuing the same Message-ID again revives it (mailbox/services/outbox.py do_cancel,
+  do_queue_message).
+
+The person's own arrows (the Outbox page, mailbox/views/outbox.py): queued (not yet due) or
+failed ▶ cancelled; unknown ▶ sent ("It arrived": the Sent copy follows); unknown ▶ queued
+("Send again", due now, a new retry period).
 
 Once `sent`, the copy for the Sent folder has its own small machine in sent_copy_state
 (mailbox/services/sent_copy.py), leased with the same claimed_by/claimed_until, which `sent`
@@ -38,7 +43,8 @@ no longer needs:
 
 A claim after the first (sent_copy_attempts > 1) searches the Sent folder for the Message-ID
 before appending: found → appended, so a worker that died between the APPEND and its record
-never leads to a second copy.
+never leads to a second copy. A POP3 account's Sent folder is local: there `appending ▶
+appended` is one transaction with the stored copy (mailbox/services/sent_copy_local.py).
 """
 
 from django.db import models
@@ -72,6 +78,7 @@ class OutgoingMessage(models.Model):
         MailAccount, on_delete=models.CASCADE, related_name="outgoing_messages"
     )
     message_id = models.CharField(max_length=255)  # "<id@host>", chosen at compose time
+    subject = models.CharField(max_length=255, blank=True)  # what the outbox page lists
     raw = models.BinaryField()  # the bytes given to SMTP (no Bcc header)
     sent_copy = models.BinaryField()  # the bytes for the Sent folder (with Bcc)
     envelope_from = models.CharField(max_length=320)

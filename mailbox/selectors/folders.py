@@ -1,8 +1,8 @@
 """The sidebar: a person's accounts, each with its folder tree and unread counts.
 
-Two queries whatever the number of folders (accounts, then folders); the lists reuse the
-result to find their folders (the unified inbox, `in:` in a search, the move menu) without
-asking the database again.
+Three queries whatever the number of folders (accounts, folders, the Outbox link's count); the
+lists reuse the result to find their folders (the unified inbox, `in:` in a search, the move
+menu) without asking the database again.
 """
 
 from collections.abc import Iterator
@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from accounts.models import MailAccount, User
 from mailbox.models import Folder, FolderRole
+from mailbox.selectors.outbox import outbox_count
 
 # Special-use folders first, in the order mail programs show them; then the rest by name.
 ROLE_ORDER = [
@@ -65,6 +66,7 @@ class AccountItem:
 @dataclass
 class Sidebar:
     accounts: list[AccountItem]
+    outbox: int = 0  # outgoing messages on their way or needing the person (the Outbox link)
 
     @property
     def folders(self) -> list[FolderItem]:
@@ -104,7 +106,8 @@ def sidebar(user: User) -> Sidebar:
     by_account: dict[int, list[Folder]] = {}
     for row in rows:
         by_account.setdefault(row.account_id, []).append(row)
-    return Sidebar([_account(a, n, by_account.get(a.pk, [])) for n, a in enumerate(accounts)])
+    items = [_account(a, n, by_account.get(a.pk, [])) for n, a in enumerate(accounts)]
+    return Sidebar(items, outbox=outbox_count(user) if accounts else 0)
 
 
 def _account(account: MailAccount, position: int, rows: list[Folder]) -> AccountItem:

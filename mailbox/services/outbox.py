@@ -1,61 +1,47 @@
-"""The outbox: queue a built message, claim it, send it once, and settle what a dead worker
-left. The states and their arrows are in mailbox/models/outbox.py.
+"""The outbox: queue a built message, claim it, send it once, settle what a dead worker left,
+and the person's own moves (take a message back, "It arrived", "Send again"). The states and
+their arrows are in mailbox/models/outbox.py.
 
 Every change of state is one conditional UPDATE ("0 rows → someone else has it", as in
 mailbox/services/lease.py), committed on its own: nothing here holds a transaction across
 network I/O, so these functions must not be called inside `transaction.atomic()`. The one
 write during the SMTP dialogue, `dot_sent`, happens in submit()'s `before_final_dot` hook; if
 it finds the message no longer ours (our lease expired and another worker took it), the
-end of data is not sent, so only one worker can ever get past that point.
+end of data is not sent, so only one worker can ever get past that point. While a long body
+goes out, the lease is renewed (mailbox/services/outbox_lease.py), so a live send is never
+taken over.
+
+A batch (`send_batch`, what the sweep calls) sends the due messages of one account over one
+SMTP session (mailbox/services/outbox_send.py, outbox_smtp.py), each with its own state
+steps, then stores their Sent copies together (mailbox/services/sent_copy.py).
 """
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+import re
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import MailAccount
 from mailbox.models import OutgoingMessage, OutgoingState
-from mailbox.protocols import smtp_send
-from mailbox.protocols.errors import (
-    AuthFailed,
-    CertificateUntrusted,
-    ForbiddenAddress,
-    MailProtocolError,
-    OutcomeUnknown,
-    PermanentFailure,
-    SubmitFailure,
-    TemporaryFailure,
-    TlsUnavailable,
-)
+from mailbox.protocols import mime
 from mailbox.protocols.mime_build import BuiltMessage
-from mailbox.services import sent_copy
-from mailbox.services.connections import smtp_session
+from mailbox.services import outbox_send
+from mailbox.services.outbox_lease import lease_until
+from mailbox.services.outbox_settle import SendOutcome
 
 logger = logging.getLogger(__name__)
 
 S = OutgoingState
-# Connection failures a retry cannot cure: the account's settings must change first.
-_SETTINGS_FAILURES = (AuthFailed, CertificateUntrusted, TlsUnavailable, ForbiddenAddress)
 UNKNOWN_AFTER_DOT = (
     "The worker sending this message stopped after the end of the message went out to the "
     "server: the server may have taken it. It is not sent again on its own."
 )
-
-
-class LeaseLost(Exception):
-    """The message is no longer ours (another worker took it over): stop before the dot."""
-
-
-@dataclass(frozen=True)
-class SendOutcome:
-    message_pk: int
-    state: str  # an OutgoingState, or "" when the message was not ours to send
-    detail: str = ""
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")  # the end of the header block
 
 
 def do_queue_message(
@@ -67,6 +53,7 @@ def do_queue_message(
     if send_at is None:
         send_at = timezone.now() + dt.timedelta(seconds=settings.MAIL_UNDO_SEND_SECONDS)
     content = {
+        "subject": _subject(built.sent_copy),
         "raw": built.raw,
         "sent_copy": built.sent_copy,
         "envelope_from": built.envelope_from,
@@ -82,19 +69,49 @@ def do_queue_message(
     except IntegrityError:
         OutgoingMessage.objects.filter(
             account=account, message_id=built.message_id, state=S.CANCELLED
-        ).update(state=S.QUEUED, last_error="", updated_at=timezone.now(), **content)
+        ).update(state=S.QUEUED, attempts=0, last_error="", updated_at=timezone.now(), **content)
         return OutgoingMessage.objects.get(account=account, message_id=built.message_id)
 
 
+def _subject(raw: bytes) -> str:
+    head = _BLANK_LINE.split(raw, maxsplit=1)[0] + b"\r\n\r\n"
+    return mime.parse_headers(head).subject[:255]
+
+
 def do_cancel(message: OutgoingMessage, now: dt.datetime | None = None) -> bool:
-    """Takes a message back (undo, or a scheduled one withdrawn): only while it is queued and
-    its send_at is still ahead, so never once a worker may have claimed it. The row stays,
-    `cancelled`, with its raw and sent_copy for compose to reopen; False when too late."""
+    """Takes a message back to write again: a queued one not yet due (undo, a scheduled one
+    withdrawn, one waiting for its next try), so never once a worker may have claimed it; or
+    a failed one ("Edit and send again"). The row stays, `cancelled`, with its raw and
+    sent_copy for compose to reopen; False when too late."""
     now = now or timezone.now()
-    taken_back = OutgoingMessage.objects.filter(
-        pk=message.pk, state=S.QUEUED, send_at__gt=now, next_attempt_at__gt=now
-    ).update(state=S.CANCELLED, updated_at=now)
+    waiting = Q(state=S.QUEUED, next_attempt_at__gt=now)
+    taken_back = OutgoingMessage.objects.filter(waiting | Q(state=S.FAILED), pk=message.pk).update(
+        state=S.CANCELLED, claimed_by="", claimed_until=None, updated_at=now
+    )
     return taken_back == 1
+
+
+def do_mark_arrived(message: OutgoingMessage) -> bool:
+    """The person says an `unknown` message did arrive: sent (the Sent copy follows)."""
+    now = timezone.now()
+    settled = OutgoingMessage.objects.filter(pk=message.pk, state=S.UNKNOWN).update(
+        state=S.SENT, last_error="", sent_at=now, updated_at=now
+    )
+    return settled == 1
+
+
+def do_send_again(message: OutgoingMessage) -> bool:
+    """The person asks for an `unknown` message to go again: queued now, a new retry period."""
+    now = timezone.now()
+    queued = OutgoingMessage.objects.filter(pk=message.pk, state=S.UNKNOWN).update(
+        state=S.QUEUED,
+        attempts=0,
+        last_error="",
+        send_at=now,
+        next_attempt_at=now,
+        updated_at=now,
+    )
+    return queued == 1
 
 
 def _claimable(now: dt.datetime) -> Q:
@@ -107,22 +124,34 @@ def claim(message_pk: int, owner: str, now: dt.datetime | None = None) -> bool:
     """Takes one message if it is due (or its last worker's lease expired before the end of
     data); False when it is not, or somebody else has it."""
     now = now or timezone.now()
-    lease = now + dt.timedelta(seconds=settings.MAIL_SEND_LEASE_SECONDS)
     taken = OutgoingMessage.objects.filter(_claimable(now), pk=message_pk).update(
-        state=S.CLAIMED, claimed_by=owner, claimed_until=lease, updated_at=now
+        state=S.CLAIMED, claimed_by=owner, claimed_until=lease_until(now), updated_at=now
     )
     return taken == 1
 
 
 def claim_due(owner: str, now: dt.datetime | None = None, limit: int = 50) -> list[int]:
-    """Claims up to `limit` due messages, oldest due first; returns the ones we got."""
+    """Claims up to `limit` due messages, oldest due first; returns the ones we got. One
+    UPDATE for them all (still conditional on each row being claimable), then the rows that
+    carry this very claim (our name and its lease) are ours."""
     now = now or timezone.now()
-    candidates = (
+    candidates = list(
         OutgoingMessage.objects.filter(_claimable(now))
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
-    return [pk for pk in list(candidates) if claim(pk, owner, now)]
+    if not candidates:
+        return []
+    lease = lease_until(now)
+    OutgoingMessage.objects.filter(_claimable(now), pk__in=candidates).update(
+        state=S.CLAIMED, claimed_by=owner, claimed_until=lease, updated_at=now
+    )
+    ours = set(
+        OutgoingMessage.objects.filter(
+            pk__in=candidates, state=S.CLAIMED, claimed_by=owner, claimed_until=lease
+        ).values_list("pk", flat=True)
+    )
+    return [pk for pk in candidates if pk in ours]
 
 
 def expire_leases(now: dt.datetime | None = None) -> int:
@@ -146,93 +175,22 @@ def send_message(message_pk: int, owner: str) -> SendOutcome:
 
 
 def send_claimed(message_pk: int, owner: str) -> SendOutcome:
-    """Sends a message `owner` has claimed, over one SMTP session, and records the outcome."""
-    now = timezone.now()
-    lease = now + dt.timedelta(seconds=settings.MAIL_SEND_LEASE_SECONDS)
-    ours = OutgoingMessage.objects.filter(pk=message_pk, claimed_by=owner)
-    started = ours.filter(state=S.CLAIMED).update(
-        state=S.SENDING, attempts=F("attempts") + 1, claimed_until=lease, updated_at=now
+    """Sends a message `owner` has claimed and records the outcome."""
+    return send_batch([message_pk], owner)[0]
+
+
+def send_batch(message_pks: Sequence[int], owner: str) -> list[SendOutcome]:
+    """Sends messages `owner` has claimed, one SMTP session per account, in the given order;
+    then stores the Sent copies of those that went. One outcome per message, in order."""
+    accounts = dict(
+        OutgoingMessage.objects.filter(pk__in=message_pks).values_list("pk", "account_id")
     )
-    if not started:
-        return SendOutcome(message_pk, "", "not ours")
-    message = OutgoingMessage.objects.select_related("account").get(pk=message_pk)
-
-    def mark_dot_sent() -> None:
-        if not ours.filter(state=S.SENDING).update(state=S.DOT_SENT, updated_at=timezone.now()):
-            raise LeaseLost(message_pk)
-
-    try:
-        with smtp_session(message.account) as client:
-            result = smtp_send.submit(
-                client,
-                message.envelope_from,
-                message.envelope_to,
-                bytes(message.raw),
-                before_final_dot=mark_dot_sent,
-            )
-    except LeaseLost:
-        return SendOutcome(message_pk, "", "taken over by another worker before the end of data")
-    except OutcomeUnknown as exc:
-        return _settle(message, owner, S.UNKNOWN, _words(exc))
-    except PermanentFailure as exc:
-        return _settle(message, owner, S.FAILED, _words(exc))
-    except TemporaryFailure as exc:
-        return _retry_or_fail(message, owner, _words(exc))
-    except _SETTINGS_FAILURES as exc:
-        return _settle(message, owner, S.FAILED, str(exc))
-    except MailProtocolError as exc:  # could not connect, timed out, ...: nothing went
-        return _retry_or_fail(message, owner, str(exc))
-    refused = "; ".join(f"{r.address}: {r.reply}" for r in result.refused)
-    outcome = _settle(message, owner, S.SENT, refused, sent_at=timezone.now())
-    if outcome.state == S.SENT:
-        _store_sent_copy(message_pk, owner)
-    return outcome
-
-
-def _store_sent_copy(message_pk: int, owner: str) -> None:
-    """The message went: a failure here is the sweep's to finish, never the send's."""
-    try:
-        sent_copy.store_sent_copy(message_pk, owner)
-    except Exception:
-        logger.exception("Sent copy of outbox message %s left to the sweep", message_pk)
-
-
-def _words(exc: SubmitFailure) -> str:
-    return exc.server_reply or str(exc)
-
-
-def _retry_or_fail(message: OutgoingMessage, owner: str, error: str) -> SendOutcome:
-    now = timezone.now()
-    give_up_at = message.send_at + dt.timedelta(hours=settings.MAIL_SEND_RETRY_FOR_HOURS)
-    delay = settings.MAIL_SEND_RETRY_BASE_SECONDS * 2 ** max(message.attempts - 1, 0)
-    next_attempt_at = now + dt.timedelta(seconds=delay)
-    if next_attempt_at > give_up_at:
-        return _settle(message, owner, S.FAILED, error)
-    return _settle(message, owner, S.QUEUED, error, next_attempt_at=next_attempt_at)
-
-
-def _settle(
-    message: OutgoingMessage, owner: str, state: str, error: str, **fields: object
-) -> SendOutcome:
-    """Records the outcome, if the message is still ours (a dot_sent we were too slow for may
-    have become unknown meanwhile: the server's answer still settles it)."""
-    updated = OutgoingMessage.objects.filter(
-        pk=message.pk,
-        claimed_by=owner,
-        state__in=(S.SENDING, S.DOT_SENT),
-    ).update(
-        state=state,
-        last_error=error,
-        claimed_by="",
-        claimed_until=None,
-        updated_at=timezone.now(),
-        **fields,
-    )
-    if not updated and state == S.SENT:  # expire_leases made it unknown; it did go
-        updated = OutgoingMessage.objects.filter(pk=message.pk, state=S.UNKNOWN).update(
-            state=state, last_error=error, updated_at=timezone.now(), **fields
-        )
-    if not updated:
-        logger.warning("outbox message %s changed hands before %s was recorded", message.pk, state)
-        return SendOutcome(message.pk, "", f"{state} not recorded: no longer ours")
-    return SendOutcome(message.pk, state, error)
+    outcomes: dict[int, SendOutcome] = {
+        pk: SendOutcome(pk, "", "not ours") for pk in message_pks if pk not in accounts
+    }
+    for account_id in dict.fromkeys(accounts[pk] for pk in message_pks if pk in accounts):
+        mine = [pk for pk in message_pks if accounts.get(pk) == account_id]
+        outcomes.update(outbox_send.send_for_account(account_id, mine, owner))
+    sent = [o.message_pk for o in outcomes.values() if o.state == S.SENT]
+    outbox_send.store_sent_copies(sent, owner)
+    return [outcomes[pk] for pk in message_pks]

@@ -3,21 +3,21 @@ UPDATE before anything goes, so a redelivered task finds it taken or sent and do
 
 from celery import shared_task
 
+from mailbox.models import OutgoingState
 from mailbox.services import outbox, sent_copy
 
 
 @shared_task(name="mailbox.tasks.send.send_due", bind=True)
 def send_due(self) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """Beat's sweep: settles dead workers' messages, sends the due ones one by one (each with
-    its Sent copy), then stores the Sent copies a dead worker or a failed APPEND left."""
+    """Beat's sweep: settles dead workers' messages, sends the due ones (each account's over
+    one SMTP session, then their Sent copies), then stores the Sent copies a dead worker or a
+    failed APPEND left."""
     owner = f"task:{self.request.id}"
     unknown = outbox.expire_leases()
-    sent = 0
-    for message_pk in outbox.claim_due(owner):
-        outbox.send_claimed(message_pk, owner)
-        sent += 1
+    outcomes = outbox.send_batch(outbox.claim_due(owner), owner)
     copies = sent_copy.store_due_copies(owner)
-    return {"expired": unknown, "sent": sent, "copies": copies}
+    sent = sum(1 for outcome in outcomes if outcome.state == OutgoingState.SENT)
+    return {"expired": unknown, "tried": len(outcomes), "sent": sent, "copies": copies}
 
 
 @shared_task(name="mailbox.tasks.send.send_message", bind=True)

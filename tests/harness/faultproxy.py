@@ -7,6 +7,9 @@ It sits in front of `target_host:target_port` and relays bytes, unless a fault i
   response (`* 3 FETCH (... BODY[] {2048}` + CRLF);
 - `swallow_reply_after_data_dot()`: let the SMTP end-of-data `.` reach the server (which
   delivers the mail), then drop the server's reply and hang up, so the client cannot know.
+- `hold_after(n, direction)`, `hold_reply_after_data_dot()`: the same points, but the
+  connection stays open and stalls there until `release()` (or `close()`), so that a test
+  can kill the client (a worker) while it waits; `wait_until_held()` says it got there.
 
 A fault applies to connections accepted after it is set (all of them, or the next `times`
 ones that trigger it). With `tls="implicit"` the proxy terminates the client's TLS with a
@@ -133,6 +136,43 @@ class SwallowReplyAfterDataDot(Fault):
             return data, False
         self.dot_sent = True
         return data[: found + len(DATA_END) - len(self.tail)], False
+
+
+class HoldAfter(Fault):
+    """Forwards up to n bytes one way; the chunk that passes n waits until `wait()` returns
+    (the whole connection waits with it: one thread relays both directions)."""
+
+    def __init__(self, n_bytes: int, direction: Direction, wait: Callable[[], None]) -> None:
+        self.remaining = n_bytes
+        self.direction = direction
+        self.wait = wait
+
+    def feed(self, direction: Direction, data: bytes) -> tuple[bytes, bool]:
+        if direction == self.direction and self.remaining >= 0:
+            self.remaining -= len(data)
+            if self.remaining < 0:
+                self.wait()
+        return data, False
+
+
+class HoldReplyAfterDataDot(Fault):
+    """The end of data reaches the server (which takes the mail); its reply waits until
+    `wait()` returns."""
+
+    def __init__(self, wait: Callable[[], None]) -> None:
+        self.tail = b""
+        self.dot_sent = False
+        self.wait = wait
+
+    def feed(self, direction: Direction, data: bytes) -> tuple[bytes, bool]:
+        if direction == C2S and not self.dot_sent:
+            window = self.tail + data
+            self.dot_sent = DATA_END in window
+            self.tail = window[-(len(DATA_END) - 1) :]
+        elif direction == S2C and self.dot_sent:
+            self.dot_sent = False  # once per end of data
+            self.wait()
+        return data, False
 
 
 @dataclass
@@ -357,6 +397,8 @@ class FaultProxy:
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._listener: socket.socket | None = None
+        self._holding = threading.Event()  # a connection waits at a hold_* point
+        self._released = threading.Event()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -375,6 +417,7 @@ class FaultProxy:
         if self._listener is None:
             return
         self._stopping.set()
+        self._released.set()  # held connections go on, and are cut below
         with contextlib.suppress(OSError), socket.create_connection((self.host, self.port), 1):
             pass  # wakes accept()
         self._threads[0].join(timeout=5)  # the accept loop: no new connections after this
@@ -411,9 +454,43 @@ class FaultProxy:
     def swallow_reply_after_data_dot(self, times: int | None = None) -> None:
         self._set_mode(SwallowReplyAfterDataDot, times)
 
-    def _set_mode(self, make: Callable[[], Fault], times: int | None) -> None:
+    def hold_after(
+        self, n_bytes: int, direction: Direction = C2S, times: int | None = None
+    ) -> None:
+        """Forwards up to n bytes that way, then stalls the connection until release()."""
+        if direction not in (C2S, S2C):
+            raise ValueError(f"unknown direction {direction!r}")
+        self._new_hold()
+        mode = self._set_mode(
+            lambda: HoldAfter(n_bytes, direction, lambda: self._hold(mode)), times
+        )
+
+    def hold_reply_after_data_dot(self, times: int | None = None) -> None:
+        """The SMTP end of data reaches the server; its reply waits until release()."""
+        self._new_hold()
+        mode = self._set_mode(lambda: HoldReplyAfterDataDot(lambda: self._hold(mode)), times)
+
+    def wait_until_held(self, timeout: float) -> bool:
+        """True once a connection stalls at its hold point (within `timeout` seconds)."""
+        return self._holding.wait(timeout)
+
+    def release(self) -> None:
+        """Held connections go on relaying (those whose client died then end)."""
+        self._released.set()
+
+    def _new_hold(self) -> None:
+        self._holding.clear()
+        self._released.clear()
+
+    def _hold(self, mode: _Mode) -> None:
+        self._fired(mode)  # counts towards `times` and faults_fired
+        self._holding.set()
+        self._released.wait()
+
+    def _set_mode(self, make: Callable[[], Fault], times: int | None) -> _Mode:
         with self._lock:
             self._mode = _Mode(make, times)
+            return self._mode
 
     # -- counters ----------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from mailbox.protocols.mime_build import (
     new_message_id,
 )
 from mailbox.protocols.types import Security, Server
-from mailbox.services import outbox
+from mailbox.services import outbox, outbox_send
 from tests.accounts.factories import make_account
 from tests.harness.faultproxy import FaultProxy
 from tests.harness.mailservers import MailServers, MailUser
@@ -254,21 +254,23 @@ def test_a_worker_whose_message_was_taken_over_does_not_send_the_dot(
     dot_sent write finds the row no longer its own, so only the other one delivers."""
     e = mail_servers.endpoints
     message = queue(account_for(alice, e.host, e.submissions_port), bob, "taken over")
-    real_submit = outbox.smtp_send.submit
+    real_submit = outbox_send.smtp_send.submit
 
-    def slow_submit(client, sender, recipients, raw, before_final_dot):  # type: ignore[no-untyped-def]
+    def slow_submit(client, sender, recipients, raw, before_final_dot, **hooks):  # type: ignore[no-untyped-def]
         def taken_over_first() -> None:
             past = timezone.now() - dt.timedelta(seconds=1)
             OutgoingMessage.objects.filter(pk=message.pk).update(claimed_until=past)
             assert outbox.claim_due("fast-worker") == [message.pk]
             before_final_dot()
 
-        return real_submit(client, sender, recipients, raw, before_final_dot=taken_over_first)
+        return real_submit(
+            client, sender, recipients, raw, before_final_dot=taken_over_first, **hooks
+        )
 
     assert outbox.claim(message.pk, "slow-worker")
-    monkeypatch.setattr(outbox.smtp_send, "submit", slow_submit)
+    monkeypatch.setattr(outbox_send.smtp_send, "submit", slow_submit)
     slow = outbox.send_claimed(message.pk, "slow-worker")
-    monkeypatch.setattr(outbox.smtp_send, "submit", real_submit)
+    monkeypatch.setattr(outbox_send.smtp_send, "submit", real_submit)
     fast = outbox.send_claimed(message.pk, "fast-worker")
 
     assert slow.state == "" and "before the end of data" in slow.detail
