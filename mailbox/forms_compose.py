@@ -1,19 +1,24 @@
 """The compose form: From (the person's own identities only), recipients, subject, a plain
-text body, attachments, and the hidden Message-ID chosen when the page opened (a second
-submission of the same page is the same message) with the thread headers of a reply."""
+text body or rich text (`rich`, `html`), attachments, and the hidden Message-ID chosen when
+the page opened (a second submission of the same page is the same message) with the thread
+headers of a reply."""
 
 import datetime as dt
 import re
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from accounts.models import Identity, User
+from mailbox.content.compose_html import sanitize_compose_html
+from mailbox.models import ComposeUpload
 from mailbox.protocols.mime_build import MAX_ID_LENGTH
+from mailbox.services import uploads
+from mailbox.services.upload_limits import attachment_limit, size_problem
 
 _ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")  # printable ASCII but "<" and ">", as mime_build
 
@@ -34,9 +39,12 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in files]
 
 
-def attachment_limit() -> int:
-    """The most the attachments of one message may weigh together, in bytes."""
-    return settings.MAIL_MAX_UPLOAD_MB * 1024 * 1024
+class SanitisedHtmlInput(forms.HiddenInput):
+    """The editor's HTML, sanitised again whenever the page is shown (a form sent back with
+    an error shows what was posted)."""
+
+    def format_value(self, value: Any) -> str | None:
+        return sanitize_compose_html(str(value)) if value else None
 
 
 class ComposeForm(forms.Form):
@@ -48,6 +56,11 @@ class ComposeForm(forms.Form):
     text = forms.CharField(
         label="Message", required=False, strip=False, widget=forms.Textarea(attrs={"rows": 16})
     )
+    # Rich text (static/compose-editor.js): the editor writes its HTML into `html`, used
+    # only with `rich` on (services/compose_format.py); both wait in a disabled fieldset
+    # until the script runs, so without it the textarea is the message.
+    rich = forms.BooleanField(label="Rich text", required=False)
+    html = forms.CharField(widget=SanitisedHtmlInput, required=False, strip=False)
     attachments = MultipleFileField(label="Attachments", required=False)
     # "Send later": a local time in the person's zone (activated for the request).
     send_at = forms.DateTimeField(
@@ -66,6 +79,7 @@ class ComposeForm(forms.Form):
         self.fields["identity"].queryset = identities
         self.fields["identity"].empty_label = None
         self.fields["attachments"].help_text = f"Up to {filesizeformat(attachment_limit())} in all."
+        self.user = user
 
     def clean_message_id(self) -> str:
         ids = _ids(self.cleaned_data["message_id"])
@@ -79,6 +93,9 @@ class ComposeForm(forms.Form):
     def clean_references(self) -> tuple[str, ...]:
         return _ids(self.cleaned_data["references"])
 
+    def clean_html(self) -> str:
+        return sanitize_compose_html(self.cleaned_data["html"])
+
     def clean_send_at(self) -> dt.datetime | None:
         send_at: dt.datetime | None = self.cleaned_data["send_at"]
         if send_at is not None and send_at <= timezone.now():
@@ -86,15 +103,26 @@ class ComposeForm(forms.Form):
         return send_at
 
     def clean_attachments(self) -> list[UploadedFile]:
-        # The sizes are known before any file is read (large ones wait in temporary files).
+        """The form's files with those staged for this page (mailbox/services/uploads.py),
+        against MAIL_MAX_UPLOAD_MB and the SMTP server's SIZE. The sizes are known before any
+        file is read (large ones wait in temporary files)."""
         files: list[UploadedFile] = self.cleaned_data["attachments"]
-        total, limit = sum(item.size or 0 for item in files), attachment_limit()
-        if total > limit:
-            raise forms.ValidationError(
-                f"The attachments come to {filesizeformat(total)}; "
-                f"a message can carry {filesizeformat(limit)} of them at most."
-            )
+        total = sum(item.size or 0 for item in files) + sum(item.size for item in self.staged)
+        identity = self.cleaned_data.get("identity")
+        problem = size_problem(total, identity.account if identity else None)
+        if problem:
+            raise forms.ValidationError(problem)
         return files
+
+    @cached_property
+    def staged(self) -> list[ComposeUpload]:
+        """The files uploaded for this page's Message-ID (listed above the file input)."""
+        message_id = str(self["message_id"].value() or "").strip()
+        return uploads.staged(self.user, message_id) if uploads.is_message_id(message_id) else []
+
+    @property
+    def attachment_limit(self) -> int:
+        return attachment_limit()
 
 
 def _ids(value: str) -> tuple[str, ...]:

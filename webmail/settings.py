@@ -328,6 +328,8 @@ MAIL_SEND_RETRY_BASE_SECONDS = env.int("MAIL_SEND_RETRY_BASE_SECONDS", default=6
 MAIL_SEND_RETRY_FOR_HOURS = env.float("MAIL_SEND_RETRY_FOR_HOURS", default=48.0)
 # The outbox: how long a worker's claim on a message lasts (longer than sending one takes).
 MAIL_SEND_LEASE_SECONDS = env.int("MAIL_SEND_LEASE_SECONDS", default=300)
+# Compose saves the draft this many seconds after the person stops typing.
+MAIL_DRAFT_SAVE_SECONDS = env.float("MAIL_DRAFT_SAVE_SECONDS", default=5.0)
 MAIL_DNS_SERVER = env.str("MAIL_DNS_SERVER", default="")
 # POP3 accounts: delete mail from the server this many days after it was downloaded (unset:
 # leave it there, the default).

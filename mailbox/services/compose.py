@@ -1,7 +1,8 @@
 """Writing a message: what the compose page opens with (new, reply, reply all, forward) and
 sending what the person wrote, which only records it in the outbox; a Celery task sends it
-after the commit (mailbox/tasks/send.py). Plain text only for now; a forward does not carry
-the original's attachments yet.
+after the commit (mailbox/tasks/send.py). Plain or rich text: services/compose_format.py.
+Attachments are staged by mailbox/services/uploads.py (uploads, a forward's, an undone
+message's).
 """
 
 from collections.abc import Iterable
@@ -22,7 +23,6 @@ from mailbox.protocols.mime_build import (
     DraftError,
     HeaderInjection,
     InvalidAddress,
-    OutgoingAttachment,
     OutgoingDraft,
     build_message,
     check_one_line,
@@ -31,6 +31,7 @@ from mailbox.protocols.mime_build import (
 from mailbox.protocols.mime_reply import forward_subject, reply_references, reply_subject
 from mailbox.selectors.message import location_for_user
 from mailbox.selectors.outbox import outgoing_for_user
+from mailbox.services import compose_format, correspondents, drafts, uploads
 from mailbox.services.outbox import do_queue_message
 from mailbox.services.reading import plain_text
 from mailbox.tasks.send import send_message_task
@@ -52,17 +53,23 @@ def initial_for(user: User, source: Source | None = None) -> dict[str, Any]:
     identities = list(Identity.objects.filter(account__user=user).select_related("account"))
     initial: dict[str, Any] = {}
     identity = identities[0] if identities else None
-    quote = ""
+    quote, rich_quote = "", None
     if source is not None:
         message = location_for_user(user, source.location_id).message
         identity = _answering_identity(message, identities) or identity
         initial.update(_answer(message, source.kind, identities))
         quote = _quoted(message, source.kind)
+        rich_quote = compose_format.Quote(
+            message, _quote_heading(message, source.kind), source.kind == "forward"
+        )
     if identity is not None:
         initial["identity"] = identity.pk
         initial["message_id"] = new_message_id(identity.email.rpartition("@")[2])
+        if source is not None and source.kind == "forward":  # forward keeps the attachments
+            uploads.do_stage_forwarded(user, message, initial["message_id"])
     signature = identity.signature.strip("\n") if identity and identity.signature else ""
     initial["text"] = "\n\n" + (f"-- \n{signature}\n" if signature else "") + quote
+    initial.update(compose_format.rich_initial(signature, rich_quote))  # the rich editor's
     return initial
 
 
@@ -75,6 +82,9 @@ def do_send_draft(user: User, cleaned: dict[str, Any]) -> OutgoingMessage:
     # The same Message-ID: the first row (or the cancelled one, revived by sending it again).
     queued = do_queue_message(identity.account, built, send_at=cleaned.get("send_at"))
     transaction.on_commit(partial(send_message_task.delay, queued.pk), robust=True)
+    correspondents.record_written_to(user, [*draft.to, *draft.cc, *draft.bcc])  # suggested now
+    uploads.do_forget_staged(user, queued.message_id)  # the queued raw holds them now
+    drafts.do_discard_draft(user, queued.message_id)  # sent: no longer a draft
     return queued
 
 
@@ -84,6 +94,7 @@ def outgoing_draft(user: User, cleaned: dict[str, Any]) -> OutgoingDraft:
     identity: Identity = cleaned["identity"]
     if identity.account.user_id != user.pk:  # the form offers only the person's own
         raise DraftError("This identity is not one of yours.")
+    body = compose_format.body_of(cleaned)  # plain, or rich: sanitised HTML and its text
     return OutgoingDraft(
         from_=(identity.name, identity.email),
         to=parse_addresses("To", cleaned["to"]),
@@ -91,25 +102,27 @@ def outgoing_draft(user: User, cleaned: dict[str, Any]) -> OutgoingDraft:
         bcc=parse_addresses("Bcc", cleaned["bcc"]),
         reply_to=("", identity.reply_to) if identity.reply_to else None,
         subject=cleaned["subject"],
-        text=cleaned["text"],
+        text=body.text,
+        html=body.html,
         message_id=cleaned["message_id"],
         date=timezone.now(),
         in_reply_to=cleaned["in_reply_to"],
         references=cleaned["references"],
-        attachments=tuple(_attachment(item) for item in cleaned["attachments"]),
+        attachments=uploads.draft_attachments(user, cleaned["message_id"], cleaned["attachments"]),
     )
 
 
 def initial_from_cancelled(user: User, outgoing_id: int) -> dict[str, Any]:
     """The compose form refilled from a message the person took back (404 unless it is
     theirs and cancelled). Read from the Sent copy, which keeps the Bcc; the same Message-ID,
-    so sending it again revives that row. Attachments are not carried back yet."""
+    so sending it again revives that row; its attachments are staged again."""
     outgoing = outgoing_for_user(user, outgoing_id)
     if outgoing.state != OutgoingState.CANCELLED:
         raise Http404("This message was not taken back.")
     parsed = mime.parse_message(bytes(outgoing.sent_copy))
     sender = parsed.from_[0].email.lower() if parsed.from_ else ""
     identities = Identity.objects.filter(account=outgoing.account).order_by("pk")
+    uploads.do_stage_cancelled(user, outgoing)  # its attachments, back on the page
     identity = next((i for i in identities if i.email.lower() == sender), identities.first())
     return {
         "identity": identity.pk if identity else None,
@@ -121,6 +134,7 @@ def initial_from_cancelled(user: User, outgoing_id: int) -> dict[str, Any]:
         "message_id": outgoing.message_id,
         "in_reply_to": parsed.in_reply_to or "",
         "references": " ".join(parsed.references),
+        **compose_format.reopened(parsed.html),  # a rich message reopens in the editor
     }
 
 
@@ -144,14 +158,6 @@ def parse_addresses(field: str, value: str) -> tuple[Mailbox, ...]:
             raise InvalidAddress(field, name or address or value, "it has no address in it.")
         found.append((name, address))
     return tuple(found)
-
-
-def _attachment(upload: Any) -> OutgoingAttachment:
-    return OutgoingAttachment(
-        filename=upload.name or "attachment",
-        content_type=upload.content_type or "application/octet-stream",
-        data=upload.read(),
-    )
 
 
 # Replies and forwards -------------------------------------------------------------------------
@@ -214,17 +220,23 @@ def _written(name: str, email: str) -> str:
 
 def _quoted(message: Message, kind: str) -> str:
     text = plain_text(message).strip("\n")
+    head = _quote_heading(message, kind)
+    if kind == "forward":
+        return "\n" + "\n".join(head) + "\n\n" + text + "\n"
+    lines = [f"> {line}" if line else ">" for line in text.split("\n")]
+    return "\n" + head[0] + "\n" + "\n".join(lines) + "\n"
+
+
+def _quote_heading(message: Message, kind: str) -> list[str]:
+    """The attribution line of a reply, the header block of a forward (plain and rich)."""
     when = timezone.localtime(message.date).strftime("%a %d %b %Y %H:%M") if message.date else ""
     who = _written(message.sender_name, message.sender_email) or "someone"
     if kind == "forward":
-        head = [
+        return [
             "---------- Forwarded message ----------",
             f"From: {who}",
             f"Date: {when}",
             f"Subject: {message.subject}",
             f"To: {_joined(_people(message, 'to'))}",
         ]
-        return "\n" + "\n".join(head) + "\n\n" + text + "\n"
-    lines = [f"> {line}" if line else ">" for line in text.split("\n")]
-    attribution = f"On {when}, {who} wrote:" if when else f"{who} wrote:"
-    return "\n" + attribution + "\n" + "\n".join(lines) + "\n"
+    return [f"On {when}, {who} wrote:" if when else f"{who} wrote:"]

@@ -24,16 +24,22 @@ from mailbox.protocols.mime_build import DraftError
 from mailbox.selectors.folders import sidebar
 from mailbox.selectors.outbox import outgoing_for_user
 from mailbox.services import compose as service
+from mailbox.services import drafts
 from mailbox.services.outbox import do_cancel
+from mailbox.views import drafts as draft_views
 
 SOURCES = ("reply", "reply_all", "forward")
 UNDONE = "undone"  # ?undone=<outgoing id>: a message taken back, to write again
 UNDO_SESSION_KEY = "undo_send"  # the message the inbox's Undo button takes back
+# ?draft=<draft id>: a saved draft; ?edit_draft=<location id>: a message in a Drafts folder.
+REOPEN = {"draft": drafts.initial_from_saved, "edit_draft": drafts.initial_from_location}
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def compose(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and request.POST.get("action") in draft_views.ACTIONS:
+        return draft_views.from_compose(request, render_page=_page)  # Save / Discard draft
     if request.method == "POST":
         identity_id = request.POST.get("identity", "")
         if identity_id.isascii() and identity_id.isdigit():
@@ -46,15 +52,20 @@ def compose(request: HttpRequest) -> HttpResponse:
                 form.add_error(service.field_of(error), str(error))
             else:
                 _say_sent(request, queued, form.cleaned_data["send_at"])
-                return redirect("mail:inbox")
+                return _to_inbox(request)
     else:
         form = ComposeForm(request.user, initial=_initial(request))
+    return _page(request, form)
+
+
+def _page(request: HttpRequest, form: ComposeForm) -> HttpResponse:
     context = {
         "form": form,
         "sidebar": sidebar(request.user),
         "pane_open": True,
         "pane_only": True,
         "pane_label": "Compose",
+        "draft_save_seconds": settings.MAIL_DRAFT_SAVE_SECONDS,
     }
     return render(request, "mail/compose.html", context)
 
@@ -68,6 +79,18 @@ def undo_send(request: HttpRequest, outgoing_id: int) -> HttpResponse:
         return redirect("mail:inbox")
     messages.success(request, "Sending was undone.")
     return redirect(f"{reverse('mail:compose')}?{urlencode({UNDONE: outgoing_id})}")
+
+
+def _to_inbox(request: HttpRequest) -> HttpResponse:
+    """After Send, the inbox as a whole page: its note carries the Undo (templates/base.html).
+    The form is a plain POST (no script submits it), but were htmx ever to send it, following
+    a redirect would swap the inbox into the page and use up the note: HX-Redirect instead
+    makes htmx load the inbox as a page."""
+    if request.headers.get("HX-Request") == "true":
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("mail:inbox")
+        return response
+    return redirect("mail:inbox")
 
 
 def _say_sent(request: HttpRequest, queued: OutgoingMessage, send_at: dt.datetime | None) -> None:
@@ -84,6 +107,12 @@ def _say_sent(request: HttpRequest, queued: OutgoingMessage, send_at: dt.datetim
 
 
 def _initial(request: HttpRequest) -> dict[str, Any]:
+    for key, reopen in REOPEN.items():  # a saved draft, or one in a Drafts folder
+        value = request.GET.get(key, "")
+        if value:
+            if not (value.isascii() and value.isdigit()):
+                raise Http404("No such draft.")
+            return reopen(request.user, int(value))
     undone = request.GET.get(UNDONE, "")
     if undone:
         if not (undone.isascii() and undone.isdigit()):

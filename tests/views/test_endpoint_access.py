@@ -26,12 +26,22 @@ from urllib.parse import urlencode
 
 import pytest
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from pytest_django.fixtures import Settings
 
 from accounts.models import Identity, MailAccount, User
-from mailbox.models import Attachment, Folder, FolderRole, MessageLocation, OutgoingMessage, Thread
+from mailbox.models import (
+    Attachment,
+    ComposeUpload,
+    Folder,
+    FolderRole,
+    MessageLocation,
+    OutgoingMessage,
+    SavedResponse,
+    Thread,
+)
 from mailbox.protocols import mime
 from mailbox.protocols.types import Security, Server
 from mailbox.services.frames import FrameGrant, frame_token
@@ -221,8 +231,35 @@ def outgoing_ids(person: Person) -> dict[str, Any]:
     return {"outgoing_id": outgoing.pk}
 
 
+def staged_upload(person: Person) -> ComposeUpload:
+    """A file the person attached on a compose page (its bytes do not matter here)."""
+    upload, _ = ComposeUpload.objects.get_or_create(
+        user=person.user,
+        message_id=f"<staged.{person.user.username}@example.test>",
+        defaults={"filename": "plan.txt", "content_type": "text/plain", "size": 4, "path": "x"},
+    )
+    return upload
+
+
+def upload_query(person: Person) -> dict[str, str]:
+    """The person's compose page (its Message-ID) and From."""
+    return {"message_id": staged_upload(person).message_id, "identity": str(person.identity.pk)}
+
+
+def upload_bodies(owner: Person, asker: Person) -> list[dict[str, Any]]:
+    return [{"file": SimpleUploadedFile("note.txt", b"a note", content_type="text/plain")}]
+
+
 def trust_bodies(owner: Person, asker: Person) -> list[dict[str, Any]]:
     return [{"location": owner.location.pk}]
+
+
+def response_ids(person: Person) -> dict[str, Any]:
+    """One of the person's saved responses, named after their marker."""
+    response, _ = SavedResponse.objects.get_or_create(
+        user=person.user, name=f"{person.marker} reply", defaults={"body": "Thanks!"}
+    )
+    return {"response_id": response.pk}
 
 
 GET_POST = ("GET", "POST")
@@ -285,6 +322,28 @@ ROUTES: dict[str, Route] = {
         names_owners_things_in_body=True,
     ),
     "mail:undo_send": Route(methods=("POST",), ids=outgoing_ids),
+    # The Outbox (mailbox/views/outbox.py).
+    "mail:outbox": Route(shows_owners_things=True),
+    "mail:outbox_withdraw": Route(methods=("POST",), ids=outgoing_ids),
+    "mail:outbox_arrived": Route(methods=("POST",), ids=outgoing_ids),
+    "mail:outbox_send_again": Route(methods=("POST",), ids=outgoing_ids),
+    # Drafts (mailbox/views/drafts.py): the list; autosaving as the owner's identity.
+    "mail:drafts": Route(shows_owners_things=True),
+    "mail:draft_save": Route(
+        methods=("POST",), bodies=compose_bodies, names_owners_things_in_body=True
+    ),
+    # Attachments staged on the owner's compose page (mailbox/views/uploads.py).
+    "mail:compose_upload": Route(methods=("POST",), owner_query=upload_query, bodies=upload_bodies),
+    "mail:compose_upload_remove": Route(
+        methods=("POST",), ids=lambda person: {"upload_id": staged_upload(person).pk}
+    ),
+    # Address suggestions and saved responses (mailbox/views/suggestions.py, responses.py).
+    "mail:suggestions": Route(query=lambda person: {"q": "fr", "field": "to"}),
+    "mail:responses": Route(),
+    "mail:response_add": Route(methods=GET_POST),
+    "mail:response_edit": Route(methods=GET_POST, ids=response_ids),
+    "mail:response_delete": Route(methods=GET_POST, ids=response_ids),
+    "mail:response_picker": Route(),
 }
 
 
