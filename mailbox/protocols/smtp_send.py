@@ -19,6 +19,9 @@ Every outcome is one a service can act on:
 - `OutcomeUnknown`: the end of data went out and the connection broke (or timed out) before
   the reply. The server may have taken the message: this one must not be retried blindly.
 
+MAIL, RCPT and DATA go in one write when the server offers PIPELINING (RFC 2920), their
+replies read in order: one round trip instead of one per command.
+
 After a failure the session is put back with RSET (when it still answers), so the next
 message can go on the same connection. Nothing here sees a password.
 
@@ -62,6 +65,7 @@ END_OF_DATA = b".\r\n"
 WRITE_SLICE = 256 * 1024  # bytes per write of the body (see the module doc)
 Hook = Callable[[], None]
 ProgressHook = Callable[[int], None]
+Reply = tuple[int, bytes]  # an SMTP reply as smtplib gives it: code, text
 
 
 @dataclass(frozen=True)
@@ -77,9 +81,13 @@ def submit(
     message: bytes,
     before_final_dot: Hook | None = None,
     on_progress: ProgressHook | None = None,
+    while_envelope: Hook | None = None,
 ) -> SubmitResult:
     """Sends `message` (RFC 5322 bytes) from `sender` to `recipients`; see the module doc.
 
+    `while_envelope` is called while the server considers the pipelined envelope (before MAIL
+    FROM when it cannot pipeline): the outbox records the previous message's 250 there, off
+    the path of this one.
     `before_final_dot` is called once the body is out, right before the end of data: the
     outbox records there, durably, that the message may now reach the server.
     `on_progress(bytes_sent)` is called after each slice of the body. If either raises, the
@@ -95,7 +103,8 @@ def submit(
     options = _mail_options(client, sender, recipients, data)
     try:
         hooks = (before_final_dot, on_progress)
-        return _transaction(client, sender, recipients, data, options, hooks)
+        envelope = (sender, recipients, options, while_envelope)
+        return _transaction(client, envelope, data, hooks)
     except smtplib.SMTPServerDisconnected as exc:  # mail(), rcpt() and the DATA command
         raise TemporaryFailure(host, "sending", _lost(exc)) from exc
     except OutcomeUnknown:
@@ -141,31 +150,94 @@ def _mail_options(
     return options
 
 
+Envelope = tuple[str, Sequence[str], list[str], Hook | None]  # sender, recipients, options, hook
+
+
 def _transaction(
+    client: SmtpClient,
+    envelope: Envelope,
+    data: bytes,
+    hooks: tuple[Hook | None, ProgressHook | None],
+) -> SubmitResult:
+    if client.has_extn("pipelining"):
+        mail, rcpts, data_reply = _envelope_pipelined(client, *envelope)
+    else:
+        mail, rcpts, data_reply = _envelope_in_turn(client, *envelope)
+    try:
+        refused = _accepted_envelope(client.endpoint.host, mail, rcpts, data_reply)
+    except SubmitFailure:
+        if data_reply[0] == 354:  # DATA accepted anyway: only hanging up ends it unsent
+            client.close()
+        raise
+    reply = _send_data(client, data, *hooks)
+    return SubmitResult(reply, refused)
+
+
+def _envelope_in_turn(
     client: SmtpClient,
     sender: str,
     recipients: Sequence[str],
-    data: bytes,
     options: list[str],
-    hooks: tuple[Hook | None, ProgressHook | None],
-) -> SubmitResult:
-    host = client.endpoint.host
-    code, text = client.mail(sender, options)
-    if code != 250:
-        raise _failure(host, "MAIL FROM", code, text)
-    refused = []
-    for recipient in recipients:
-        code, text = client.rcpt(recipient)
-        if code not in (250, 251):
-            refused.append(RecipientRefused(recipient, code, _reply(code, text)))
-    if len(refused) == len(recipients):
+    while_envelope: Hook | None,
+) -> tuple[Reply, list[tuple[str, Reply]], Reply]:
+    """MAIL, each RCPT, DATA, one reply awaited after each; stops at a refusal that ends it."""
+    if while_envelope is not None:
+        _call_or_hang_up(client, while_envelope)
+    mail = client.mail(sender, options)
+    if mail[0] != 250:
+        return mail, [], (0, b"")
+    rcpts = [(recipient, client.rcpt(recipient)) for recipient in recipients]
+    if not any(code in (250, 251) for _, (code, _) in rcpts):
+        return mail, rcpts, (0, b"")
+    return mail, rcpts, client.docmd("DATA")
+
+
+def _envelope_pipelined(
+    client: SmtpClient,
+    sender: str,
+    recipients: Sequence[str],
+    options: list[str],
+    while_envelope: Hook | None,
+) -> tuple[Reply, list[tuple[str, Reply]], Reply]:
+    """MAIL, each RCPT and DATA in one write, then their replies in order (RFC 2920): one
+    round trip instead of one per command. The server refuses DATA itself when MAIL or every
+    RCPT failed."""
+    if any(option.upper() == "SMTPUTF8" for option in options):
+        client.command_encoding = "utf-8"  # as smtplib's mail() does
+    extra = "".join(f" {option}" for option in options)
+    commands = [f"MAIL FROM:{smtplib.quoteaddr(sender)}{extra}"]
+    commands += [f"RCPT TO:{smtplib.quoteaddr(recipient)}" for recipient in recipients]
+    commands.append("DATA")
+    client.send("".join(f"{command}\r\n" for command in commands))
+    if while_envelope is not None:
+        _call_or_hang_up(client, while_envelope)
+    replies: list[Reply] = []
+    while len(replies) < len(commands):
+        replies.append(client.getreply())
+        if replies[-1][0] == 421:  # closing: no more replies will come, the 421 answers all
+            client.close()
+            replies += [replies[-1]] * (len(commands) - len(replies))
+    mail, *rcpt_replies, data = replies
+    return mail, list(zip(recipients, rcpt_replies, strict=True)), data
+
+
+def _accepted_envelope(
+    host: str, mail: Reply, rcpts: list[tuple[str, Reply]], data: Reply
+) -> tuple[RecipientRefused, ...]:
+    """The recipients refused while others were accepted; raises when the message cannot go."""
+    if mail[0] != 250:
+        raise _failure(host, "MAIL FROM", *mail)
+    refused = [
+        RecipientRefused(recipient, code, _reply(code, text))
+        for recipient, (code, text) in rcpts
+        if code not in (250, 251)
+    ]
+    if len(refused) == len(rcpts):
         fail = TemporaryFailure if any(r.is_temporary for r in refused) else PermanentFailure
         raise fail(host, "RCPT TO", "every recipient was refused", refused[0].reply, tuple(refused))
-    code, text = client.docmd("DATA")
-    if code != 354:
-        raise _failure(host, "DATA", code, text)
-    reply = _send_data(client, data, *hooks)
-    return SubmitResult(reply, tuple(refused))
+    if data[0] != 354:
+        raise _failure(host, "DATA", *data)
+    return tuple(refused)
 
 
 def _send_data(

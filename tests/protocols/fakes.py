@@ -118,8 +118,10 @@ def smtp_submission(
     end_of_data: bytes = b"250 2.0.0 Ok: queued\r\n",
 ) -> Reply:
     """A scripted submission server: the replies to MAIL, RCPT and the end of data are given;
-    lines between DATA's 354 and the lone dot get no reply."""
+    lines between DATA's 354 and the lone dot get no reply. Like Postfix, it refuses DATA
+    unless MAIL and at least one RCPT were accepted (as a pipelining client relies on)."""
     in_data = False
+    accepted: set[bytes] = set()  # the verbs answered 2xx in this transaction
 
     def reply(line: bytes) -> bytes:
         nonlocal in_data
@@ -128,8 +130,15 @@ def smtp_submission(
             return b"" if in_data else end_of_data
         verb = (line.split() or [b""])[0].upper()
         if verb == b"DATA":
+            if not {b"MAIL", b"RCPT"} <= accepted:
+                return b"554 5.5.1 Error: no valid recipients\r\n"
             in_data = True
+            accepted.clear()
             return b"354 End data with <CR><LF>.<CR><LF>\r\n"
+        if verb in (b"MAIL", b"RCPT") and {b"MAIL": mail, b"RCPT": rcpt}[verb].startswith(b"2"):
+            accepted.add(verb)
+        if verb == b"RSET":
+            accepted.clear()
         answers = {b"EHLO": ehlo, b"MAIL": mail, b"RCPT": rcpt, b"RSET": b"250 2.0.0 Ok\r\n"}
         return answers.get(verb, b"221 2.0.0 Bye\r\n" if verb == b"QUIT" else b"502 5.5.2 no\r\n")
 

@@ -276,6 +276,9 @@ def test_a_progress_hook_that_raises_stops_the_message_before_the_end_of_data(
 
 # A fake server, for replies Postfix cannot be made to give ---------------------------------
 
+EHLO_IN_TURN = b"250-fake.test\r\n250-SIZE 1000\r\n250 8BITMIME\r\n"
+EHLO_PIPELINING = b"250-fake.test\r\n250-SIZE 1000\r\n250-PIPELINING\r\n250 8BITMIME\r\n"
+
 
 @pytest.mark.parametrize(
     ("script", "kind", "step"),
@@ -288,13 +291,15 @@ def test_a_progress_hook_that_raises_stops_the_message_before_the_end_of_data(
         ({"end_of_data": b"299 what\r\n"}, OutcomeUnknown, "end of data"),
     ],
 )
+@pytest.mark.parametrize("ehlo", [EHLO_IN_TURN, EHLO_PIPELINING], ids=["in-turn", "pipelined"])
 def test_replies_become_typed_failures_with_the_servers_words(
-    fake_server, script: dict[str, bytes], kind: type[Exception], step: str
+    fake_server, script: dict[str, bytes], kind: type[Exception], step: str, ehlo: bytes
 ) -> None:
     words = next(iter(script.values())).decode().strip()
+    pipelined_421 = ehlo == EHLO_PIPELINING and words.startswith("421")
 
     with (
-        fake_session(fake_server, fakes.smtp_submission(**script)) as (client, server),
+        fake_session(fake_server, fakes.smtp_submission(ehlo=ehlo, **script)) as (client, server),
         pytest.raises(kind) as caught,
     ):
         submit(client, "a@fake.test", ["b@fake.test"], b"Subject: x\r\n\r\nx\r\n")
@@ -302,8 +307,47 @@ def test_replies_become_typed_failures_with_the_servers_words(
     assert caught.type is kind
     assert caught.value.step == step
     assert caught.value.server_reply == words
-    if kind is not OutcomeUnknown:
+    if pipelined_421:  # the server said it is closing: hung up, never into the data
+        assert client.sock is None and server.received[-1] == b"DATA"
+    elif kind is not OutcomeUnknown:
         assert server.received[-2:] == [b"rset", b"quit"]  # ready for the next message
+
+
+def test_a_server_that_takes_data_without_recipients_is_hung_up_on(fake_server) -> None:
+    """RFC 2920 says it must refuse DATA then; one that does not gets no data and no dot."""
+    sloppy = fakes.smtp_submission(ehlo=EHLO_PIPELINING, rcpt=b"550 5.1.1 No such user\r\n")
+
+    def reply(line: bytes) -> bytes:
+        return b"354 Go ahead\r\n" if line == b"DATA" else sloppy(line)
+
+    with fake_session(fake_server, reply) as (client, server), pytest.raises(PermanentFailure):
+        submit(client, "a@fake.test", ["b@fake.test"], b"Subject: x\r\n\r\nx\r\n")
+
+    assert client.sock is None
+    assert server.received[-1] == b"DATA"
+
+
+def test_a_pipelined_envelope_goes_on_with_the_accepted_recipients(fake_server) -> None:
+    refuse_carol = fakes.smtp_submission(ehlo=EHLO_PIPELINING)
+
+    def reply(line: bytes) -> bytes:
+        if line.upper().startswith(b"RCPT TO:<CAROL@"):
+            return b"550 5.1.1 No such user\r\n"
+        return refuse_carol(line)
+
+    with fake_session(fake_server, reply) as (client, server):
+        result = submit(client, "a@fake.test", ["carol@fake.test", "b@fake.test"], b"x\r\n")
+
+    assert result.reply == "250 2.0.0 Ok: queued"
+    assert [(r.address, r.reply) for r in result.refused] == [
+        ("carol@fake.test", "550 5.1.1 No such user")
+    ]
+    assert server.received[1:5] == [
+        b"MAIL FROM:<a@fake.test> SIZE=3",
+        b"RCPT TO:<carol@fake.test>",
+        b"RCPT TO:<b@fake.test>",
+        b"DATA",
+    ]
 
 
 def test_the_size_check_happens_before_mail_from(fake_server) -> None:
