@@ -328,6 +328,8 @@ MAIL_SEND_RETRY_BASE_SECONDS = env.int("MAIL_SEND_RETRY_BASE_SECONDS", default=6
 MAIL_SEND_RETRY_FOR_HOURS = env.float("MAIL_SEND_RETRY_FOR_HOURS", default=48.0)
 # The outbox: how long a worker's claim on a message lasts (longer than sending one takes).
 MAIL_SEND_LEASE_SECONDS = env.int("MAIL_SEND_LEASE_SECONDS", default=300)
+# The outbox sweep takes up to this many due messages at once (each account's over one session).
+MAIL_SEND_BATCH = env.int("MAIL_SEND_BATCH", default=200)
 # Compose saves the draft this many seconds after the person stops typing.
 MAIL_DRAFT_SAVE_SECONDS = env.float("MAIL_DRAFT_SAVE_SECONDS", default=5.0)
 MAIL_DNS_SERVER = env.str("MAIL_DNS_SERVER", default="")

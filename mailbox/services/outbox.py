@@ -130,15 +130,15 @@ def claim(message_pk: int, owner: str, now: dt.datetime | None = None) -> bool:
     return taken == 1
 
 
-def claim_due(owner: str, now: dt.datetime | None = None, limit: int = 50) -> list[int]:
-    """Claims up to `limit` due messages, oldest due first; returns the ones we got. One
-    UPDATE for them all (still conditional on each row being claimable), then the rows that
-    carry this very claim (our name and its lease) are ours."""
+def claim_due(owner: str, now: dt.datetime | None = None, limit: int | None = None) -> list[int]:
+    """Claims up to `limit` (MAIL_SEND_BATCH) due messages, oldest due first; returns the ones
+    we got. One UPDATE for them all (still conditional on each row being claimable), then the
+    rows that carry this very claim (our name and its lease) are ours."""
     now = now or timezone.now()
     candidates = list(
         OutgoingMessage.objects.filter(_claimable(now))
         .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", flat=True)[: limit or settings.MAIL_SEND_BATCH]
     )
     if not candidates:
         return []

@@ -136,6 +136,45 @@ def test_a_worker_killed_mid_send_leaves_exactly_one_copy(
     assert len(copies(mail_servers, bob, message.message_id)) == 1
 
 
+@pytest.mark.timeout(90)
+def test_a_worker_killed_in_a_batch_keeps_what_went_and_sends_the_rest_once(
+    mail_servers: MailServers,
+    mail_user: Callable[..., MailUser],
+    fault_proxy: Callable[..., FaultProxy],
+    tmp_path,
+) -> None:  # type: ignore[no-untyped-def]
+    """One sweep sends a small message, then a huge one whose body stalls: the first one's
+    250 is on record before the second can end, so the killed worker leaves it sent."""
+    alice, bob = mail_user(local="batch-alice"), mail_user(local="batch-bob")
+    e = mail_servers.endpoints
+    proxy = fault_proxy(e.host, e.submissions_port, tls="implicit")
+    proxy.hold_after(100_000, direction="client_to_server", times=1)
+    account = account_for(alice, mail_servers, "batch-alice", smtp_port=proxy.port)
+    small = queue(account, bob, "small first")
+    huge = queue(account, bob, "huge second", huge=True)
+    doomed = worker("doomed-batch", tmp_path, queues=(QUEUE,), concurrency=1)
+    try:
+        send_due.apply_async(queue=QUEUE)
+        assert proxy.wait_until_held(30), doomed.log()
+        wait_for(lambda: outgoing(huge.pk).state == "sending", "sending", log=doomed.log())
+        assert outgoing(small.pk).state == "sent"
+        doomed.kill()
+    finally:
+        doomed.kill()
+    proxy.release()
+    lease_over(huge)
+
+    successor = worker("successor-batch", tmp_path, queues=(QUEUE,), concurrency=1)
+    try:
+        send_due.apply_async(queue=QUEUE).get(timeout=60)
+    finally:
+        successor.stop()
+
+    assert [outgoing(m.pk).state for m in (small, huge)] == ["sent", "sent"]
+    assert len(copies(mail_servers, bob, small.message_id)) == 1
+    assert len(copies(mail_servers, bob, huge.message_id)) == 1
+
+
 MESSAGES = 40
 FAN_OUT = "mailbox.tasks.send.send_due"
 SEND = "mailbox.tasks.send.send_message"
