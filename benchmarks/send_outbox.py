@@ -1,6 +1,10 @@
 """The outbox's throughput for benchmarks/send.py (figure (b)): many messages of one account
 queued at once and sent by beat's sweep, the Sent copies timed apart, next to plain smtplib
-sending the same messages over one reused connection."""
+sending the same messages over one reused connection.
+
+The two take turns in rounds (smtplib, then the outbox, on the same messages), each once
+Postfix has delivered everything before it: on two cores Postfix's and Dovecot's delivery
+work competes with the sending, so one long run of each would compare different loads."""
 
 import smtplib
 import ssl
@@ -50,6 +54,29 @@ def queue_many(account: Any, to: str, count: int) -> list[int]:
         built = build_message(draft, allow_private_hosts=True)
         pks.append(do_queue_message(account, built, send_at=now).pk)
     return pks
+
+
+def compare_throughput(
+    servers: Any, sender: Any, account: Any, to: str, count: int, rounds: int
+) -> tuple[Throughput, float]:
+    """The outbox's figures and plain smtplib's rate for `count` messages, in `rounds` turns."""
+    plain_seconds = 0.0
+    turns = []
+    for index in range(rounds):
+        pks = queue_many(account, to, count // rounds + (index < count % rounds))
+        servers.wait_for_empty_queue(timeout=300)
+        plain_seconds += len(pks) / smtplib_throughput(servers, sender, pks)
+        servers.wait_for_empty_queue(timeout=300)
+        turns.append(outbox_throughput(pks))
+    servers.wait_for_empty_queue(timeout=300)
+    total = Throughput(
+        messages=sum(t.messages for t in turns),
+        sweeps=sum(t.sweeps for t in turns),
+        send_seconds=sum(t.send_seconds for t in turns),
+        copy_seconds=sum(t.copy_seconds for t in turns),
+        total_seconds=sum(t.total_seconds for t in turns),
+    )
+    return total, total.messages / plain_seconds
 
 
 def smtplib_throughput(servers: Any, sender: Any, pks: list[int]) -> float:
