@@ -1,5 +1,6 @@
 """Fixtures for task tests: a real Celery worker consuming this run's queues."""
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -11,8 +12,36 @@ from tests.harness.certs import TestCA
 from webmail.celery import app
 
 
+@pytest.fixture
+def celery_worker(celery_worker_process: CeleryWorker) -> Iterator[CeleryWorker]:
+    """The session's worker; after the test, it is left idle before the test database is
+    flushed: a follow-up task the test did not wait for (the address suggestions a sync
+    queues, say) would otherwise hold rows while TRUNCATE waits for them, a deadlock."""
+    yield celery_worker_process
+    wait_idle(celery_worker_process)
+
+
+def wait_idle(worker: CeleryWorker, timeout: float = 30.0) -> None:
+    """Returns once the worker's queues are empty and it runs and holds no task, twice in a
+    row (a task it runs may queue another)."""
+    prefix = settings.CELERY_KEY_PREFIX
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while quiet < 2:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the Celery worker still busy after {timeout}s:\n{worker.log()}")
+        with app.connection_for_write() as conn:
+            client = conn.default_channel.client
+            waiting = sum(client.llen(f"{prefix}{queue}") for queue in worker.queues)
+            inspect = app.control.inspect([worker.node_name], timeout=1.0, connection=conn)
+            busy = [tasks for found in (inspect.active(), inspect.reserved()) for tasks in
+                    (found or {}).values()]  # fmt: skip
+        quiet = quiet + 1 if not waiting and not any(busy) else 0
+        time.sleep(0.05)
+
+
 @pytest.fixture(scope="session")
-def celery_worker(
+def celery_worker_process(
     django_db_setup: None, test_ca: TestCA, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[CeleryWorker]:
     """One worker for the session, stopped before the test database is dropped.
