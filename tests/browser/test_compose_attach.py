@@ -88,6 +88,10 @@ def test_picked_and_dropped_files_upload_with_progress_and_are_sent(
         files=[{"name": "report.pdf", "mimeType": "application/pdf", "buffer": picked}]
     )
     expect(page.get_by_role("progressbar", name="Uploading report.pdf")).to_be_visible()
+    for _ in range(100):  # the bar shows as the request starts; the route handler comes next
+        if held:
+            break
+        page.wait_for_timeout(50)
     held[0].continue_()
     row = page.locator(".attach-row", has_text="report.pdf")
     expect(row).to_contain_text("2.0\xa0MB")
