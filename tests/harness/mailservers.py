@@ -39,7 +39,7 @@ from tests.harness.dovecot import (
     DovecotSettings,
 )
 from tests.harness.maildir import MaildirWriter, flag_suffix, folder_dir
-from tests.harness.ports import free_port
+from tests.harness.ports import free_ports
 from tests.harness.postfix import (
     STANDARD_SUBMISSION,
     STANDARD_SUBMISSIONS,
@@ -136,7 +136,7 @@ class MailServers:
 
     def _choose_ports(self) -> MailEndpoints:
         o = self.options
-        ports = [free_port(o.host) for _ in range(7)]
+        ports = free_ports(7, o.host)
         return MailEndpoints(
             o.host, *ports, self.ca.ca_file, tuple(d.lower() for d in o.domains),
             o.hierarchy_separator, o.standard_ports_host,

@@ -1,5 +1,6 @@
 """Free loopback ports and waiting for a listener."""
 
+import contextlib
 import os
 import socket
 import time
@@ -10,6 +11,16 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    """`count` different free ports: each socket stays bound until all are picked, so the
+    kernel cannot hand out one port twice (as separate free_port() calls now and then do)."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind((host, 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
 
 
 def wait_for_port(host: str, port: int, timeout: float = 15.0) -> None:
