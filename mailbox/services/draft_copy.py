@@ -20,15 +20,15 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import MailAccount
-from mailbox.models import Draft, Folder, FolderRole
+from mailbox.models import Draft, FolderRole
 from mailbox.protocols.errors import MailProtocolError
 from mailbox.protocols.imap import ImapClient
 from mailbox.protocols.imap_actions import DRAFT, SEEN, append, delete_permanently, find_message_id
-from mailbox.protocols.imap_folders import create_folder, list_folders
 from mailbox.protocols.mime_build import DraftError, build_message
 from mailbox.protocols.types import Protocol
 from mailbox.services import compose
 from mailbox.services.connections import imap_session
+from mailbox.services.role_folders import folder_for_role
 
 logger = logging.getLogger(__name__)
 
@@ -172,13 +172,4 @@ def remove_copies(account: MailAccount, message_id: str) -> int:
 
 
 def drafts_folder(account: MailAccount, client: ImapClient) -> str:
-    """The synced folder with the Drafts role; else the server's; else a new "Drafts"."""
-    known = Folder.objects.filter(account=account, role=FolderRole.DRAFTS, is_local=False)
-    name = known.values_list("name", flat=True).first()
-    if name:
-        return name
-    for folder in list_folders(client):
-        if folder.role == FolderRole.DRAFTS:
-            return folder.name
-    create_folder(client, NEW_DRAFTS_FOLDER)
-    return NEW_DRAFTS_FOLDER
+    return folder_for_role(account, client, FolderRole.DRAFTS, NEW_DRAFTS_FOLDER)

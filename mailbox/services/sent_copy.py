@@ -27,7 +27,6 @@ from django.utils import timezone
 
 from accounts.models import MailAccount
 from mailbox.models import (
-    Folder,
     FolderRole,
     OutgoingMessage,
     OutgoingState,
@@ -37,10 +36,10 @@ from mailbox.protocols.errors import MailProtocolError
 from mailbox.protocols.imap import ImapClient
 from mailbox.protocols.imap_actions import SEEN, append, find_message_id
 from mailbox.protocols.imap_append import reporting_writes
-from mailbox.protocols.imap_folders import create_folder, list_folders
 from mailbox.protocols.types import Protocol
 from mailbox.services.connections import imap_session
 from mailbox.services.outbox_lease import LeaseKeeper, LeaseLost, lease_until
+from mailbox.services.role_folders import folder_for_role
 from mailbox.services.sent_copy_local import copy_bytes, store_locally
 
 logger = logging.getLogger(__name__)
@@ -163,16 +162,7 @@ def _append_once(client: ImapClient, folder: str, message: OutgoingMessage, owne
 
 
 def _sent_folder(account: MailAccount, client: ImapClient) -> str:
-    """The synced folder with the Sent role; else the server's; else a new "Sent"."""
-    known = Folder.objects.filter(account=account, role=FolderRole.SENT, is_local=False)
-    name = known.values_list("name", flat=True).first()
-    if name:
-        return name
-    for folder in list_folders(client):
-        if folder.role == FolderRole.SENT:
-            return folder.name
-    create_folder(client, NEW_SENT_FOLDER)
-    return NEW_SENT_FOLDER
+    return folder_for_role(account, client, FolderRole.SENT, NEW_SENT_FOLDER)
 
 
 def _record(message_pk: int, owner: str, state: str, error: str = "") -> str:
