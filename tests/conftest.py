@@ -10,6 +10,7 @@ import redis
 from django.conf import settings
 
 from tests.harness.certs import TestCA
+from tests.harness.quiesce import settle_test
 
 pytest_plugins = [
     "tests.harness.mail_fixtures",
@@ -26,6 +27,21 @@ def require_service(reason: str) -> NoReturn:
     if IN_CI:
         pytest.fail(f"{reason} (CI never skips integration tests)", pytrace=False)
     pytest.skip(reason)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Before any fixture is torn down: quiet pages, requests and the worker, when the test's
+    database is flushed after it (tests/harness/quiesce.py); a rolled-back one has no
+    TRUNCATE to wait."""
+    marker = item.get_closest_marker("django_db")
+    names = getattr(item, "fixturenames", ())
+    if (
+        "live_server" in names
+        or "transactional_db" in names
+        or (marker is not None and marker.kwargs.get("transaction", False))
+    ):
+        settle_test(getattr(item, "funcargs", {}))
 
 
 @pytest.fixture(autouse=True)

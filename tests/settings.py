@@ -76,3 +76,6 @@ STORAGES["staticfiles"] = {  # noqa: F405
 # Serve static files straight from the source folders (no collectstatic in tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Counts the requests the live server is serving, so a test's teardown can wait for them
+# (tests/harness/quiesce.py).
+MIDDLEWARE = ["tests.harness.quiesce.count_requests", *MIDDLEWARE]  # noqa: F405

@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Iterator
+from functools import partial
 
 import pytest
 from django.conf import settings
@@ -9,25 +10,17 @@ from django.db import connection
 
 from tests.harness.celery_worker import CeleryWorker
 from tests.harness.certs import TestCA
+from tests.harness.quiesce import on_settle
 from webmail.celery import app
-
-
-@pytest.fixture
-def celery_worker(celery_worker_process: CeleryWorker) -> Iterator[CeleryWorker]:
-    """The session's worker; after the test, it is left idle before the test database is
-    flushed: a follow-up task the test did not wait for (the address suggestions a sync
-    queues, say) would otherwise hold rows while TRUNCATE waits for them, a deadlock."""
-    yield celery_worker_process
-    wait_idle(celery_worker_process)
 
 
 def wait_idle(worker: CeleryWorker, timeout: float = 30.0) -> None:
     """Returns once the worker's queues are empty and it runs and holds no task, twice in a
-    row (a task it runs may queue another)."""
+    row (a task it runs may queue another); at once if it is not running."""
     prefix = settings.CELERY_KEY_PREFIX
     deadline = time.monotonic() + timeout
     quiet = 0
-    while quiet < 2:
+    while quiet < 2 and worker.alive:
         if time.monotonic() > deadline:
             raise TimeoutError(f"the Celery worker still busy after {timeout}s:\n{worker.log()}")
         with app.connection_for_write() as conn:
@@ -41,7 +34,7 @@ def wait_idle(worker: CeleryWorker, timeout: float = 30.0) -> None:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(
+def celery_worker(
     django_db_setup: None, test_ca: TestCA, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[CeleryWorker]:
     """One worker for the session, stopped before the test database is dropped.
@@ -55,6 +48,8 @@ def celery_worker_process(
         log_file=tmp_path_factory.mktemp("celery") / "worker.log",
     )
     worker.start()
+    # After every later test, before its database is flushed (tests/harness/quiesce.py).
+    on_settle(partial(wait_idle, worker))
     yield worker
     worker.stop()
     # Drop this run's leftover broker keys (they all carry the run's prefix).
