@@ -74,6 +74,11 @@ class AuthFailed(MailProtocolError):
         self.host, self.server_reply = host, server_reply
 
 
+class TokenRejected(AuthFailed):
+    """The server refused the OAuth access token (expired, revoked, unknown): refreshing the
+    token and signing in once more may help, unlike a wrong password. Never holds the token."""
+
+
 class ProtocolFailure(MailProtocolError):
     """The server answered something we did not expect (not a mail server, broken reply)."""
 

@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager, contextmanager, suppress
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
 
-from mailbox.protocols import connection, net
+from mailbox.protocols import connection, net, sasl_oauth
 from mailbox.protocols.errors import (
     AuthFailed,
     ConnectFailed,
@@ -29,6 +29,7 @@ from mailbox.protocols.errors import (
     ProtocolFailure,
     TimedOut,
     TlsUnavailable,
+    TokenRejected,
     redact,
 )
 from mailbox.protocols.types import Credentials, NetworkPolicy, Security, Server
@@ -127,13 +128,14 @@ def _start_tls(client: ImapClient, context: ssl.SSLContext, pinned: str | None) 
 
 
 def login(client: ImapClient, credentials: Credentials) -> None:
-    """Signs in; AuthFailed carries the server's own words.
+    """Signs in; AuthFailed carries the server's own words, TokenRejected when the server
+    refused an OAuth access token (AUTHENTICATE OAUTHBEARER or XOAUTH2).
 
-    IMAPClient's and imaplib's frames hold the password (IMAPClient.login's `password`,
-    imaplib's command line), and an exception raised there keeps them in its traceback. So
-    a failure is turned into a typed error *returned* from the `except` block and raised
-    here, outside it: the raised error has neither `__cause__` nor `__context__` (`from None`
-    would only hide `__context__`, which some traceback walkers still follow), so no debug
+    IMAPClient's and imaplib's frames hold the password or token (IMAPClient.login's
+    `password`, imaplib's command line), and an exception raised there keeps them in its
+    traceback. So a failure is turned into a typed error *returned* from the `except` block and
+    raised here, outside it: the raised error has neither `__cause__` nor `__context__` (`from
+    None` would only hide `__context__`, which some traceback walkers still follow), so no debug
     page or error tracker walks into those frames.
     """
     failure = _attempt_login(client, credentials)
@@ -144,17 +146,15 @@ def login(client: ImapClient, credentials: Credentials) -> None:
 def _attempt_login(client: ImapClient, credentials: Credentials) -> MailProtocolError | None:
     host, port = client.endpoint.host, client.endpoint.port
     try:
-        if client.has_capability("LOGINDISABLED"):  # RFC 3501: never send LOGIN then
-            return AuthFailed(host, "LOGINDISABLED: passwords only over an encrypted connection")
+        refusal = _refusal_before_sign_in(client, credentials)
+        if refusal is not None:
+            return AuthFailed(host, refusal)
         with _library_log_silenced(client):
-            if credentials.username.isascii() and credentials.password.isascii():
-                client.login(credentials.username, credentials.password)
-            else:  # LOGIN takes ASCII quoted strings only; AUTHENTICATE PLAIN carries UTF-8
-                client.plain_login(credentials.username, credentials.password)
+            _sign_in(client, credentials)
     except LoginError as exc:
         if isinstance(exc.__context__, imaplib.IMAP4.abort | OSError):
             return ProtocolFailure(host, port, "the connection broke during sign-in")
-        return AuthFailed(host, redact(_server_words(exc), credentials.password))
+        return _refused(host, _server_words(exc), credentials)
     except TimeoutError:
         return TimedOut(host, port)
     except imaplib.IMAP4.error:
@@ -165,6 +165,47 @@ def _attempt_login(client: ImapClient, credentials: Credentials) -> MailProtocol
         logger.warning("unexpected %s while signing in to %s", type(exc).__name__, host)
         return ProtocolFailure(host, port, f"unexpected {type(exc).__name__} during sign-in")
     return None
+
+
+def _refusal_before_sign_in(client: ImapClient, credentials: Credentials) -> str | None:
+    """Why nothing may be sent, or None."""
+    if credentials.oauth_token is not None:
+        if _oauth_mechanism(client) is None:
+            return "the server offers no OAuth sign-in (OAUTHBEARER or XOAUTH2)"
+        return None
+    if client.has_capability("LOGINDISABLED"):  # RFC 3501: never send LOGIN then
+        return "LOGINDISABLED: passwords only over an encrypted connection"
+    return None
+
+
+def _oauth_mechanism(client: ImapClient) -> str | None:
+    offered = [name for name in sasl_oauth.MECHANISMS if client.has_capability(f"AUTH={name}")]
+    return sasl_oauth.choose_mechanism(offered)
+
+
+def _sign_in(client: ImapClient, credentials: Credentials) -> None:
+    token, server = credentials.oauth_token, client.endpoint
+    if token is not None:
+        mechanism = _oauth_mechanism(client) or sasl_oauth.XOAUTH2  # None was refused before
+        answer = sasl_oauth.exchange(
+            mechanism, credentials.username, token, server.host, server.port
+        )
+        client.sasl_login(mechanism, answer)
+    elif credentials.username.isascii() and credentials.password.isascii():
+        client.login(credentials.username, credentials.password)
+    else:  # LOGIN takes ASCII quoted strings only; AUTHENTICATE PLAIN carries UTF-8
+        client.plain_login(credentials.username, credentials.password)
+
+
+def _refused(host: str, words: str, credentials: Credentials) -> AuthFailed:
+    token = credentials.oauth_token
+    if token is None:
+        return AuthFailed(host, redact(words, credentials.password))
+    words = redact(words, token)
+    # [UNAVAILABLE] (RFC 5530): the server could not check the token now; a new one won't help.
+    if "[UNAVAILABLE]" in words.upper():
+        return AuthFailed(host, words)
+    return TokenRejected(host, words)
 
 
 @contextmanager

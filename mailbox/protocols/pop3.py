@@ -15,7 +15,7 @@ import ssl
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 
-from mailbox.protocols import connection, net
+from mailbox.protocols import connection, net, sasl_oauth
 from mailbox.protocols.errors import (
     AuthFailed,
     ConnectFailed,
@@ -23,6 +23,7 @@ from mailbox.protocols.errors import (
     ProtocolFailure,
     TimedOut,
     TlsUnavailable,
+    TokenRejected,
     redact,
 )
 from mailbox.protocols.types import Credentials, NetworkPolicy, Security, Server
@@ -130,7 +131,9 @@ def capabilities(client: Pop3Client) -> frozenset[str]:
 
 
 def login(client: Pop3Client, credentials: Credentials) -> None:
-    """Signs in with USER/PASS; AuthFailed carries the server's own words.
+    """Signs in with USER/PASS, or AUTH OAUTHBEARER/XOAUTH2 when the credentials hold an
+    OAuth access token; AuthFailed carries the server's own words, TokenRejected when the
+    server refused the token.
 
     poplib's frames hold the password (pass_'s `pswd`, the command line), and an exception
     raised there keeps them in its traceback. So a failure becomes a typed error *returned*
@@ -145,11 +148,13 @@ def login(client: Pop3Client, credentials: Credentials) -> None:
 def _attempt_login(client: Pop3Client, credentials: Credentials) -> MailProtocolError | None:
     host, port = client.endpoint.host, client.endpoint.port
     try:
+        if credentials.oauth_token is not None:
+            return _authenticate_oauth(client, credentials.username, credentials.oauth_token)
         client.user(credentials.username)  # a server refusing plain text says so here
         client.pass_(credentials.password)
     except poplib.error_proto as exc:
         if _is_server_reply(exc):
-            return AuthFailed(host, redact(_words(exc), credentials.password))
+            return _refused(host, _words(exc), credentials)
         return ProtocolFailure(host, port, "the connection broke during sign-in")
     except TimeoutError:
         return TimedOut(host, port)
@@ -159,6 +164,46 @@ def _attempt_login(client: Pop3Client, credentials: Credentials) -> MailProtocol
         logger.warning("unexpected %s while signing in to %s", type(exc).__name__, host)
         return ProtocolFailure(host, port, f"unexpected {type(exc).__name__} during sign-in")
     return None
+
+
+def _authenticate_oauth(client: Pop3Client, user: str, token: str) -> MailProtocolError | None:
+    """AUTH OAUTHBEARER or XOAUTH2 (RFC 5034) without an initial response on the AUTH line,
+    which must stay under 255 octets (a token is longer): the token answers the server's
+    first "+ ", and an error challenge ("+ <base64>") gets the closing line before the -ERR."""
+    host, port = client.endpoint.host, client.endpoint.port
+    mechanism = sasl_oauth.choose_mechanism(_sasl_mechanisms(client))
+    if mechanism is None:
+        return AuthFailed(host, "the server offers no OAuth sign-in (SASL)")
+    answer = sasl_oauth.exchange(mechanism, user, token, host, port)
+    # poplib has no AUTH: one-line commands through its own helper, as its methods do.
+    reply = client._shortcmd(f"AUTH {mechanism}")
+    for _ in range(2):  # the token, then the closing line after an error challenge
+        if not _is_challenge(reply):
+            return None
+        reply = client._shortcmd(sasl_oauth.encoded(answer(sasl_oauth.decoded(reply[2:]))))
+    return ProtocolFailure(host, port, "the server kept asking during sign-in")
+
+
+def _is_challenge(reply: bytes) -> bool:
+    return reply.startswith(b"+ ") or reply == b"+"
+
+
+def _sasl_mechanisms(client: Pop3Client) -> list[str]:
+    try:
+        return client.capa().get("SASL", [])
+    except poplib.error_proto:  # no CAPA (or a broken one): no SASL we can see
+        return []
+
+
+def _refused(host: str, words: str, credentials: Credentials) -> AuthFailed:
+    token = credentials.oauth_token
+    if token is None:
+        return AuthFailed(host, redact(words, credentials.password))
+    words = redact(words, token)
+    # [SYS/TEMP], [SYS/PERM], [IN-USE] (RFC 3206, 2449): the server's trouble, not the token's.
+    if words.upper().startswith(("[SYS/", "[IN-USE]")):
+        return AuthFailed(host, words)
+    return TokenRejected(host, words)
 
 
 def close(client: Pop3Client) -> None:

@@ -16,7 +16,7 @@ import ssl
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 
-from mailbox.protocols import connection, net
+from mailbox.protocols import connection, net, sasl_oauth
 from mailbox.protocols.errors import (
     AuthFailed,
     ConnectFailed,
@@ -24,6 +24,7 @@ from mailbox.protocols.errors import (
     ProtocolFailure,
     TimedOut,
     TlsUnavailable,
+    TokenRejected,
     redact,
 )
 from mailbox.protocols.types import Credentials, NetworkPolicy, Security, Server
@@ -132,7 +133,8 @@ def _start_tls(client: SmtpClient, context: ssl.SSLContext, pinned: str | None) 
 
 
 def login(client: SmtpClient, credentials: Credentials) -> None:
-    """Signs in with AUTH; AuthFailed carries the server's reply ("535 5.7.8 ...").
+    """Signs in with AUTH; AuthFailed carries the server's reply ("535 5.7.8 ..."),
+    TokenRejected when an OAuth access token was refused (AUTH OAUTHBEARER or XOAUTH2).
 
     smtplib's frames hold the password (login's `password`, the AUTH line), and an exception
     raised there keeps them in its traceback. So a failure becomes a typed error *returned*
@@ -145,6 +147,8 @@ def login(client: SmtpClient, credentials: Credentials) -> None:
 
 
 def _attempt_login(client: SmtpClient, credentials: Credentials) -> MailProtocolError | None:
+    if credentials.oauth_token is not None:
+        return _attempt_oauth(client, credentials.username, credentials.oauth_token)
     host, port = client.endpoint.host, client.endpoint.port
     secret = credentials.password
     try:
@@ -169,6 +173,48 @@ def _attempt_login(client: SmtpClient, credentials: Credentials) -> MailProtocol
     finally:
         client.user = client.password = ""  # smtplib keeps both for its AUTH callbacks
     return None
+
+
+def _attempt_oauth(client: SmtpClient, user: str, token: str) -> MailProtocolError | None:
+    """AUTH OAUTHBEARER or XOAUTH2; a 535 is TokenRejected (RFC 4954: bad credentials), any
+    other refusal (454: the server could not check it now) AuthFailed."""
+    host, port = client.endpoint.host, client.endpoint.port
+    try:
+        client.ehlo_or_helo_if_needed()
+        mechanism = sasl_oauth.choose_mechanism(auth_mechanisms(client))
+        if mechanism is None:
+            return AuthFailed(host, _no_oauth(client))
+        code, reply = _authenticate(client, sasl_oauth.exchange(mechanism, user, token, host, port))
+    except smtplib.SMTPServerDisconnected as exc:
+        return _disconnected(host, port, exc)
+    except smtplib.SMTPException as exc:  # the second EHLO refused, a broken reply
+        return ProtocolFailure(host, port, redact(str(exc), token))
+    except TimeoutError:
+        return TimedOut(host, port)
+    except OSError as exc:
+        return ConnectFailed(host, port, exc.strerror or type(exc).__name__)
+    except Exception as exc:  # whatever it is, its traceback holds the token: don't chain
+        logger.warning("unexpected %s while signing in to %s", type(exc).__name__, host)
+        return ProtocolFailure(host, port, f"unexpected {type(exc).__name__} during sign-in")
+    if code == 235:
+        return None
+    words = redact(_reply(code, reply), token)
+    return TokenRejected(host, words) if code == 535 else AuthFailed(host, words)
+
+
+def _no_oauth(client: SmtpClient) -> str:
+    if not client.has_extn("auth"):
+        return "the server offers no sign-in (AUTH) on this connection"
+    return "the server offers no OAuth sign-in (OAUTHBEARER or XOAUTH2)"
+
+
+def _authenticate(client: SmtpClient, answer: sasl_oauth.Exchange) -> tuple[int, bytes]:
+    """AUTH with the initial response (RFC 4954); after an error challenge (334) the server
+    waits for one more line before its 535, so the exchange is closed rather than left open."""
+    code, reply = client.docmd("AUTH", f"{answer.mechanism} {sasl_oauth.encoded(answer())}")
+    if code == 334:
+        code, reply = client.docmd(sasl_oauth.encoded(answer(sasl_oauth.decoded(reply))))
+    return code, reply
 
 
 def size_limit(client: SmtpClient) -> int | None:

@@ -40,11 +40,16 @@ class NetworkPolicy:
 
 @dataclass(frozen=True)
 class Credentials:
+    """A password, or an OAuth 2.0 access token: when `oauth_token` is set, the sign-in uses
+    it (OAUTHBEARER or XOAUTH2) and `password` is not sent."""
+
     username: str
     password: str
+    oauth_token: str | None = None
 
-    def __repr__(self) -> str:  # never let a password reach a log or a traceback
-        return f"Credentials(username={self.username!r}, password='***')"
+    def __repr__(self) -> str:  # never let a password or token reach a log or a traceback
+        token = None if self.oauth_token is None else "***"
+        return f"Credentials(username={self.username!r}, password='***', oauth_token={token!r})"
 
 
 @dataclass(frozen=True)

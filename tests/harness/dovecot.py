@@ -58,6 +58,10 @@ class DovecotSettings:
     # ssl = required: no login before TLS. Dovecot still counts a client on its own address
     # (127.0.0.1 -> 127.0.0.1) as secure; from 127.0.0.1 to 127.0.0.2 it does not.
     require_tls: bool = True
+    # OAuth 2.0 sign-in, off unless a URL is given: the oauth2 passdb asks this RFC 7662
+    # introspection endpoint (tests/harness/oauth_server.py) about each bearer token.
+    oauth_introspection_url: str | None = None
+    oauth_mechanisms: tuple[str, ...] = ("oauthbearer", "xoauth2")
 
 
 def ssha512(password: str) -> str:
@@ -112,6 +116,7 @@ class Dovecot:
         self.log = folder / "dovecot.log"
         self.lmtp_socket = self.run_dir / "lmtp"
         self.auth_socket = self.run_dir / "auth-postfix"
+        self.oauth2_config = folder / "dovecot-oauth2.conf.ext"
         self._passwords: dict[str, str] = {}
 
     def write_config(self) -> None:
@@ -121,6 +126,8 @@ class Dovecot:
         make_dir(self.users_dir, mode=0o750)
         os.chown(self.users_dir, 0, gid_of("dovecot"))  # the auth process runs as `dovecot`
         self.config_file.write_text(self._config())
+        if self.settings.oauth_introspection_url:
+            self.oauth2_config.write_text(self._oauth2_config())
 
     def _config(self) -> str:
         s = self.settings
@@ -139,7 +146,7 @@ ssl_cert = <{s.cert.cert}
 ssl_key = <{s.cert.key}
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = yes
-auth_mechanisms = plain login
+auth_mechanisms = {self._auth_mechanisms()}
 auth_username_format = %Lu
 auth_failure_delay = {s.auth_failure_delay} secs
 auth_verbose = yes
@@ -151,9 +158,9 @@ first_valid_gid = {gid}
 mail_location = maildir:~/Maildir
 {self._nodelay_passdb()}passdb {{
   driver = passwd-file
-  args = scheme=SSHA512 {self.users_dir}/%Lu
+  args = scheme=SSHA512 {self.users_dir}/%Lu{self._password_mechanisms()}
 }}
-userdb {{
+{self._oauth_passdb()}userdb {{
   driver = static
   args = uid={uid} gid={gid} home={self.mail_root}/%d/%n
 }}
@@ -199,6 +206,38 @@ protocol lmtp {{
         # the request carries `nodelay`. A failed passdb's fields are dropped, so this one
         # adds the field and passes on without authenticating.
         return "passdb {\n  driver = static\n  args = noauthenticate nodelay=yes\n}\n"
+
+    def _auth_mechanisms(self) -> str:
+        oauth = self.settings.oauth_mechanisms if self.settings.oauth_introspection_url else ()
+        return " ".join(("plain", "login", *oauth))
+
+    def _password_mechanisms(self) -> str:
+        # With OAuth on, a bearer token is never compared with the users' passwords; "none"
+        # keeps the lookups without a sign-in (LMTP's userdb check) on this passdb.
+        return "\n  mechanisms = plain login none" if self.settings.oauth_introspection_url else ""
+
+    def _oauth_passdb(self) -> str:
+        s = self.settings
+        if not s.oauth_introspection_url:
+            return ""
+        # Only the token mechanisms reach it: passwords never go to the token server.
+        mechanisms = " ".join(s.oauth_mechanisms)
+        return (
+            f"passdb {{\n  driver = oauth2\n  mechanisms = {mechanisms}\n"
+            f"  args = {self.oauth2_config}\n}}\n"
+        )
+
+    def _oauth2_config(self) -> str:
+        # RFC 7662: POST token=..., answer {"active": true, "username": ...}; Dovecot checks
+        # that the username is the one signing in.
+        return (
+            f"introspection_mode = post\n"
+            f"introspection_url = {self.settings.oauth_introspection_url}\n"
+            "force_introspection = yes\n"
+            "username_attribute = username\n"
+            "active_attribute = active\n"
+            "active_value = true\n"
+        )
 
     def start(self, timeout: float = 15.0) -> None:
         run(["dovecot", "-c", str(self.config_file)], "starting Dovecot")

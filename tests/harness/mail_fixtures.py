@@ -6,6 +6,10 @@
 - `mail_user` (function): a factory of fresh users, `mail_user()` -> MailUser on example.test.
 - `private_mail_servers` (function): a factory of separate instances, for tests that stop or
   restart a server; each is stopped at teardown.
+- `oauth_server` and `oauth_mail_servers` (module): a token issuer (tests/harness/
+  oauth_server.py) and a factory of instances whose Dovecot (and Postfix, through it) also
+  accept its tokens, with OAUTHBEARER and XOAUTH2 or the mechanisms asked for. Only the tests
+  that ask for them run a Dovecot with OAuth on.
 
 Dovecot and Postfix are installed (scripts/install-system-deps.sh) before the first test when
 they are missing and we are root, outside pytest-timeout's per-test limit. Without them, or
@@ -32,9 +36,16 @@ from tests.harness.mailservers import (
     ensure_installed,
     missing_packages,
 )
+from tests.harness.oauth_server import OAuthServer
 from tests.harness.ports import STANDARD_HOST
 
-MAIL_FIXTURES = {"mail_servers", "mail_user", "private_mail_servers", "foreign_servers"}
+MAIL_FIXTURES = {
+    "mail_servers",
+    "mail_user",
+    "private_mail_servers",
+    "foreign_servers",
+    "oauth_mail_servers",
+}
 STANDARD_PORTS_HOST = STANDARD_HOST
 _install_error: list[str] = []
 
@@ -133,6 +144,49 @@ def private_mail_servers(test_ca: TestCA) -> Iterator[Callable[..., MailServers]
             errors.append(str(exc))
     if errors:
         pytest.fail("; ".join(errors), pytrace=False)
+
+
+def _stop_all(started: list[MailServers]) -> None:
+    errors = []
+    for servers in started:
+        try:
+            stop_mail_servers(servers)
+        except MailServerError as exc:
+            errors.append(str(exc))
+    if errors:
+        pytest.fail("; ".join(errors), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def oauth_server() -> Iterator[OAuthServer]:
+    """Issues, revokes and expires access tokens; oauth_mail_servers' Dovecot asks it."""
+    server = OAuthServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def oauth_mail_servers(
+    test_ca: TestCA, oauth_server: OAuthServer
+) -> Iterator[Callable[..., MailServers]]:
+    """Factory: `oauth_mail_servers(mechanisms=("xoauth2",))` -> a private instance that also
+    signs in with `oauth_server`'s tokens over those SASL mechanisms (default: OAUTHBEARER and
+    XOAUTH2). One instance per mechanisms, shared by the module's tests: they must not stop it."""
+    started: dict[tuple[str, ...], MailServers] = {}
+
+    def start(mechanisms: tuple[str, ...] = ("oauthbearer", "xoauth2")) -> MailServers:
+        if mechanisms not in started:
+            started[mechanisms] = start_mail_servers(
+                test_ca,
+                MailServerOptions(
+                    oauth_introspection_url=oauth_server.introspection_url,
+                    oauth_mechanisms=mechanisms,
+                ),
+            )
+        return started[mechanisms]
+
+    yield start
+    _stop_all(list(started.values()))
 
 
 @pytest.fixture(scope="session")

@@ -81,6 +81,11 @@ class MailServerOptions:
     hierarchy_separator: str = "/"
     message_size_limit: int = 25 * 1024 * 1024
     mail_user: str = "vmail"  # system user that owns all Maildirs (created if missing)
+    # OAuth 2.0 sign-in (off by default): Dovecot, and Postfix through it, also accept bearer
+    # tokens that this RFC 7662 introspection URL calls active (tests/harness/oauth_server.py),
+    # over these SASL mechanisms.
+    oauth_introspection_url: str | None = None
+    oauth_mechanisms: tuple[str, ...] = ("oauthbearer", "xoauth2")
 
 
 @dataclass(frozen=True)
@@ -200,6 +205,8 @@ class MailServers:
                 standard_ports_host=o.standard_ports_host,
                 auth_failure_delay=o.auth_failure_delay,
                 separator=o.hierarchy_separator,
+                oauth_introspection_url=o.oauth_introspection_url,
+                oauth_mechanisms=o.oauth_mechanisms,
             ),
         )
         postfix = Postfix(
