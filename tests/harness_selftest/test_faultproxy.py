@@ -48,6 +48,7 @@ class FakeServer:
         self.tls = False
         self.literal = LITERAL  # what the IMAP fake's FETCH returns
         self.received = bytearray()  # what the sink handler got
+        self.sink_closed = threading.Event()  # the sink saw the peer end the connection
         self.delivered: list[tuple[bytes, bool]] = []  # SMTP messages, and whether over TLS
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
@@ -139,6 +140,7 @@ def smtp_handler(conn: socket.socket, server: FakeServer) -> None:
 def sink_handler(conn: socket.socket, server: FakeServer) -> None:
     while data := conn.recv(65536):
         server.received += data
+    server.sink_closed.set()
 
 
 @pytest.fixture
@@ -247,7 +249,9 @@ def test_cut_after_client_to_server(
     with _connect(proxy) as sock:
         sock.sendall(b"0123456789")
         assert _read_until_closed(sock) == b""
-    server.close()  # joins the sink, which has seen the cut
+    # The sink reads to the end first: close()'s shutdown would drop bytes not yet read.
+    assert server.sink_closed.wait(5)
+    server.close()
     assert bytes(server.received) == b"0123456"
 
 
