@@ -20,5 +20,6 @@ class User(AbstractUser):
 
 # Mail accounts and identities live in their own module; imported here so Django finds them.
 from accounts.models_mail import Identity, MailAccount  # noqa: E402
+from accounts.models_oauth import OAuthGrant  # noqa: E402
 
-__all__ = ["Identity", "MailAccount", "User"]
+__all__ = ["Identity", "MailAccount", "OAuthGrant", "User"]

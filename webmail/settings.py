@@ -355,6 +355,16 @@ MAIL_FRAME_TOKEN_SECONDS = _at_least_one(
     "MAIL_FRAME_TOKEN_SECONDS", env.int("MAIL_FRAME_TOKEN_SECONDS", default=60 * 60)
 )
 
+# --- OAuth 2.0 sign-in for Google and Microsoft mail accounts ----------------------------------
+# Endpoints and scopes come from the data file (key "oauth"); each entry names the two settings
+# below that hold the operator's registration. A provider whose id or secret is empty is not
+# offered: its accounts are set up with passwords (app passwords) instead.
+OAUTH_PROVIDERS_FILE = BASE_DIR / "accounts" / "discovery" / "providers.json"
+OAUTH_GOOGLE_CLIENT_ID = env.str("OAUTH_GOOGLE_CLIENT_ID", default="")
+OAUTH_GOOGLE_CLIENT_SECRET = env_secret("OAUTH_GOOGLE_CLIENT_SECRET", default="") or ""
+OAUTH_MICROSOFT_CLIENT_ID = env.str("OAUTH_MICROSOFT_CLIENT_ID", default="")
+OAUTH_MICROSOFT_CLIENT_SECRET = env_secret("OAUTH_MICROSOFT_CLIENT_SECRET", default="") or ""
+
 # --- Celery (the app, its queues and beat schedule live in webmail/celery.py) -----------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)

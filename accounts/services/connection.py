@@ -13,9 +13,10 @@ from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.discovery.providers import load_providers
-from accounts.models import MailAccount, User
+from accounts.models import MailAccount, OAuthGrant, User
 from accounts.services.limits import check_network_allowance
 from accounts.services.mail_accounts import AccountSettings
+from accounts.services.oauth_tokens import SignInRequired, TokenUnavailable, access_token_for
 from accounts.services.policy import network_policy
 from mailbox.protocols import check, errors
 from mailbox.protocols.types import Credentials
@@ -55,8 +56,15 @@ def test_settings(
     incoming_password: str | None,
     smtp_password: str | None,
 ) -> ConnectionReport:
-    """Signs in with these settings; a password of None means the account's saved one."""
+    """Signs in with these settings; a password of None means the account's saved one (or,
+    for an account that signs in with OAuth, its access token)."""
     check_network_allowance(user.pk)
+    if account is not None and not incoming_password and _uses_oauth(account):
+        try:
+            incoming, smtp = _token_credentials(account, values)
+        except (SignInRequired, TokenUnavailable) as exc:
+            return ConnectionReport.refused(str(exc))
+        return run_test(values, incoming, smtp)
     incoming = Credentials(
         values.incoming_username,
         incoming_password or (account.incoming_credentials().password if account else ""),
@@ -68,10 +76,32 @@ def test_settings(
     return run_test(values, incoming, smtp)
 
 
+@sensitive_variables()
 def test_saved_account(user: User, account: MailAccount) -> ConnectionReport:
     check_network_allowance(user.pk)
-    return run_test(
-        AccountSettings.of(account), account.incoming_credentials(), account.smtp_credentials()
+    values = AccountSettings.of(account)
+    if not _uses_oauth(account):
+        return run_test(values, account.incoming_credentials(), account.smtp_credentials())
+    try:
+        incoming, smtp = _token_credentials(account, values)
+    except (SignInRequired, TokenUnavailable) as exc:
+        return ConnectionReport.refused(str(exc))
+    return run_test(values, incoming, smtp)
+
+
+def _uses_oauth(account: MailAccount) -> bool:
+    return OAuthGrant.objects.filter(account_id=account.pk).exists()
+
+
+@sensitive_variables()
+def _token_credentials(
+    account: MailAccount, values: AccountSettings
+) -> tuple[Credentials, Credentials]:
+    """The account's access token for both servers (refreshed first when about to expire)."""
+    token = access_token_for(account)
+    return (
+        Credentials(values.incoming_username, "", oauth_token=token),
+        Credentials(values.smtp_username, "", oauth_token=token),
     )
 
 

@@ -11,6 +11,7 @@ from accounts.discovery import discover
 from accounts.discovery.types import Discovery
 from accounts.models import MailAccount, User
 from accounts.services.limits import check_network_allowance
+from accounts.services.oauth import Availability, availability
 from accounts.services.policy import network_policy
 from accounts.validation import normalise_address
 
@@ -35,6 +36,11 @@ class DiscoveryOutcome:
             )
         name = self.found.provider_name or self.found.incoming.host
         return f"Found the settings for {name}. Check them, then save."
+
+    @property
+    def sign_in_with(self) -> Availability | None:
+        """The OAuth provider to offer for this address (unavailable: passwords, with a note)."""
+        return availability(self.found.oauth) if self.found and self.found.oauth else None
 
     @property
     def notes(self) -> tuple[str, ...]:

@@ -74,13 +74,16 @@ def _apply(account: MailAccount, values: AccountSettings) -> None:
 
 @transaction.atomic
 def do_create_account(
-    user: User, values: AccountSettings, incoming: Credentials, smtp: Credentials
+    user: User, values: AccountSettings, incoming: Credentials | None, smtp: Credentials | None
 ) -> MailAccount:
-    """Saves a new account with a first identity (its own address and name)."""
+    """Saves a new account with a first identity (its own address and name). Credentials of
+    None store no password: the account signs in with OAuth (accounts/models_oauth.py)."""
     account = MailAccount(user=user)
     _apply(account, values)
-    account.set_incoming_password(incoming.password)
-    account.set_smtp_password(smtp.password)
+    if incoming is not None:
+        account.set_incoming_password(incoming.password)
+    if smtp is not None:
+        account.set_smtp_password(smtp.password)
     account.save()
     Identity.objects.create(
         account=account, name=values.display_name, email=values.email, is_default=True

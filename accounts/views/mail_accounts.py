@@ -31,7 +31,9 @@ TEMPLATE = "accounts/mail_account_form.html"
 
 @login_required
 def mail_accounts(request: HttpRequest) -> HttpResponse:
-    accounts = request.user.mail_accounts.prefetch_related("identities")
+    accounts = request.user.mail_accounts.select_related("oauth_grant").prefetch_related(
+        "identities"
+    )
     return render(request, "accounts/mail_accounts.html", {"accounts": accounts})
 
 

@@ -3,7 +3,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from accounts import crypto
-from accounts.models import MailAccount, User
+from accounts.models import MailAccount, OAuthGrant, User
 from tests.accounts.factories import make_account
 
 pytestmark = pytest.mark.django_db
@@ -14,6 +14,12 @@ def test_it_reencrypts_every_secret_under_the_newest_key() -> None:
     new_key = crypto.Fernet.generate_key().decode()
     with override_settings(MAIL_ENCRYPTION_KEYS=[old_key]):
         account = make_account(User.objects.create_user("alice"), "alice@example.test", "pw-1")
+        OAuthGrant.objects.create(
+            account=account,
+            provider="google",
+            refresh_token_encrypted=crypto.encrypt("refresh-1"),
+            access_token_encrypted=crypto.encrypt("access-1"),
+        )
 
     with override_settings(MAIL_ENCRYPTION_KEYS=[new_key, old_key]):
         call_command("reencrypt_secrets", verbosity=0)
@@ -22,6 +28,8 @@ def test_it_reencrypts_every_secret_under_the_newest_key() -> None:
         fresh = MailAccount.objects.get(pk=account.pk)
         assert fresh.incoming_credentials().password == "pw-1"
         assert fresh.smtp_credentials().password == "pw-1"
+        grant = OAuthGrant.objects.get(account=account)
+        assert (grant.refresh_token(), grant.access_token()) == ("refresh-1", "access-1")
 
 
 def test_it_stops_with_a_clear_error_when_a_key_is_missing() -> None:

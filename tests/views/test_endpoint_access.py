@@ -293,6 +293,9 @@ ROUTES: dict[str, Route] = {
     "accounts:mail_account_edit": Route(methods=GET_POST, ids=account_ids),
     "accounts:mail_account_test": Route(methods=("POST",), ids=account_ids),
     "accounts:mail_account_delete": Route(methods=GET_POST, ids=account_ids),
+    # OAuth sign-in; bob's sign-in for alice's account is refused in tests/accounts/.
+    "accounts:oauth_start": Route(methods=("POST",)),
+    "accounts:oauth_callback": Route(),
     "accounts:identity_add": Route(methods=GET_POST, ids=account_ids),
     "accounts:identity_edit": Route(methods=GET_POST, ids=identity_ids),
     "accounts:identity_delete": Route(methods=GET_POST, ids=identity_ids),

@@ -9,9 +9,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts import crypto
-from accounts.models import MailAccount
+from accounts.models import MailAccount, OAuthGrant
 
 SECRET_FIELDS = ("incoming_password_encrypted", "smtp_password_encrypted")
+GRANT_FIELDS = ("refresh_token_encrypted", "access_token_encrypted")
 
 
 class Command(BaseCommand):
@@ -31,5 +32,20 @@ class Command(BaseCommand):
                 except crypto.SecretUnreadable as exc:
                     raise CommandError(f"account {account.pk} ({account.email}): {exc}") from None
                 account.save(update_fields=SECRET_FIELDS)
-                rotated += 1
+            self._rotate_grant(account)
+            rotated += 1
         self.stdout.write(f"Re-encrypted the secrets of {rotated} mail account(s).")
+
+    def _rotate_grant(self, account: MailAccount) -> None:
+        """The account's OAuth tokens, with a conditional UPDATE: a refresh that writes new
+        tokens meanwhile wins (they are encrypted under the newest key already)."""
+        for _ in range(3):
+            stored = OAuthGrant.objects.filter(account=account).values(*GRANT_FIELDS).first()
+            if stored is None:
+                return
+            try:
+                changes = {f: crypto.rotate(v) if v else "" for f, v in stored.items()}
+            except crypto.SecretUnreadable as exc:
+                raise CommandError(f"account {account.pk} ({account.email}): {exc}") from None
+            if OAuthGrant.objects.filter(account=account, **stored).update(**changes):
+                return
