@@ -1,46 +1,91 @@
 """Signed-in connections to an account's servers, with its policy and trusted certificate: the
-one place sync, POP3 download, action replay and the outbox open them."""
+one place sync, POP3 download, action replay and the outbox open them.
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+An account with an OAuth grant signs in with an access token (accounts/services/oauth_tokens.py)
+instead of its password; a token the server refuses is refreshed once and tried again, since
+the server may know better than our expiry time (revoked early, clocks apart).
+"""
 
-from accounts.models import MailAccount
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from typing import TypeVar
+
+from accounts.models import MailAccount, OAuthGrant
+from accounts.services.oauth_tokens import access_token_for
 from accounts.services.policy import network_policy
 from mailbox.protocols import imap, pop3, smtp
+from mailbox.protocols.errors import TokenRejected
 from mailbox.protocols.imap import ImapClient
 from mailbox.protocols.pop3 import Pop3Client
 from mailbox.protocols.smtp import SmtpClient
+from mailbox.protocols.types import Credentials
+
+Client = TypeVar("Client")
+Opener = Callable[[Credentials], AbstractContextManager[Client]]
 
 
 def imap_session(account: MailAccount) -> AbstractContextManager[ImapClient]:
-    return imap.session(
-        account.incoming_server,
-        account.incoming_credentials(),
-        network_policy(),
-        account.incoming_trusted_fingerprint or None,
-    )
+    def opener(credentials: Credentials) -> AbstractContextManager[ImapClient]:
+        return imap.session(
+            account.incoming_server,
+            credentials,
+            network_policy(),
+            account.incoming_trusted_fingerprint or None,
+        )
+
+    return _signed_in(account, account.incoming_username, account.incoming_credentials, opener)
 
 
 def pop3_session(account: MailAccount) -> AbstractContextManager[Pop3Client]:
-    return pop3.session(
-        account.incoming_server,
-        account.incoming_credentials(),
-        network_policy(),
-        account.incoming_trusted_fingerprint or None,
-    )
+    def opener(credentials: Credentials) -> AbstractContextManager[Pop3Client]:
+        return pop3.session(
+            account.incoming_server,
+            credentials,
+            network_policy(),
+            account.incoming_trusted_fingerprint or None,
+        )
+
+    return _signed_in(account, account.incoming_username, account.incoming_credentials, opener)
 
 
 @contextmanager
 def smtp_session(account: MailAccount) -> Iterator[SmtpClient]:
     """Also records the SIZE the server announces, which compose checks attachments against."""
-    with smtp.session(
-        account.smtp_server,
-        account.smtp_credentials(),
-        network_policy(),
-        account.smtp_trusted_fingerprint or None,
-    ) as client:
+
+    def opener(credentials: Credentials) -> AbstractContextManager[SmtpClient]:
+        return smtp.session(
+            account.smtp_server,
+            credentials,
+            network_policy(),
+            account.smtp_trusted_fingerprint or None,
+        )
+
+    with _signed_in(account, account.smtp_username, account.smtp_credentials, opener) as client:
         record_size_limit(account, smtp.size_limit(client))
         yield client
+
+
+@contextmanager
+def _signed_in(
+    account: MailAccount,
+    username: str,
+    password: Callable[[], Credentials],
+    opener: Opener[Client],
+) -> Iterator[Client]:
+    if not OAuthGrant.objects.filter(account_id=account.pk).exists():
+        with opener(password()) as client:
+            yield client
+        return
+    with ExitStack() as stack:
+        try:
+            client = stack.enter_context(opener(_token_credentials(account, username)))
+        except TokenRejected:
+            client = stack.enter_context(opener(_token_credentials(account, username, force=True)))
+        yield client
+
+
+def _token_credentials(account: MailAccount, username: str, *, force: bool = False) -> Credentials:
+    return Credentials(username, "", oauth_token=access_token_for(account, force=force))
 
 
 def record_size_limit(account: MailAccount, size_limit: int | None) -> None:

@@ -24,6 +24,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from accounts.models import MailAccount
+from accounts.services.oauth_tokens import SignInRequired, TokenUnavailable
 from mailbox.models import OutgoingMessage, OutgoingState
 from mailbox.protocols import smtp_send
 from mailbox.protocols.errors import (
@@ -189,6 +190,8 @@ def _failed(message: OutgoingMessage, owner: str, exc: Exception) -> SendOutcome
     if isinstance(exc, _SETTINGS_FAILURES):
         return settle(message, owner, S.FAILED, str(exc))
     if isinstance(exc, MailProtocolError):  # could not connect, timed out, ...: nothing went
+        return retry_or_fail(message, owner, str(exc))
+    if isinstance(exc, SignInRequired | TokenUnavailable):  # OAuth: waits for a new sign-in
         return retry_or_fail(message, owner, str(exc))
     raise exc
 

@@ -4,13 +4,15 @@ Opened when the first message needs it. After a message, the session is ready fo
 a 250 ends the mail transaction (RFC 5321 4.1.1.4), and smtp_send.submit puts a session back
 with RSET after any refusal. A session the server or the network broke (smtplib then has no
 socket) is opened again for the next message. If opening fails, the same failure answers every
-later message of the batch at once, instead of one connect time-out each.
+later message of the batch at once, instead of one connect time-out each (or, for an OAuth
+account, one token request each).
 """
 
 from contextlib import ExitStack
 from types import TracebackType
 
 from accounts.models import MailAccount
+from accounts.services.oauth_tokens import SignInRequired, TokenUnavailable
 from mailbox.protocols.errors import MailProtocolError
 from mailbox.protocols.smtp import SmtpClient
 from mailbox.services.connections import smtp_session
@@ -22,7 +24,7 @@ class SmtpLine:
         self.opened = 0  # sessions opened: 1 unless one broke
         self._client: SmtpClient | None = None
         self._stack = ExitStack()
-        self._cannot_open: MailProtocolError | None = None
+        self._cannot_open: Exception | None = None
 
     def client(self) -> SmtpClient:
         """A signed-in session; raises the typed error of a failed connect or sign-in."""
@@ -33,7 +35,7 @@ class SmtpLine:
         self.close()
         try:
             self._client = self._stack.enter_context(smtp_session(self.account))
-        except MailProtocolError as exc:
+        except (MailProtocolError, SignInRequired, TokenUnavailable) as exc:
             self._cannot_open = exc
             raise
         self.opened += 1

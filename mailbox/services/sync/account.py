@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import MailAccount
 from accounts.services.connection import describe
 from accounts.services.mail_accounts import AccountSettings
+from accounts.services.oauth_tokens import SignInRequired, TokenUnavailable
 from mailbox.models import Folder
 from mailbox.protocols import errors
 from mailbox.protocols.imap import ImapClient
@@ -38,6 +39,10 @@ class LeaseLost(Exception):
 
 class AccountBusy(Exception):
     """Another worker is syncing this account right now."""
+
+
+# Failures recorded on the account rather than raised; the OAuth ones carry words for the person.
+SYNC_FAILURES = (errors.MailProtocolError, LeaseLost, SignInRequired, TokenUnavailable)
 
 
 @dataclass
@@ -76,7 +81,7 @@ def sync_account(account_id: int, *, owner: str | None = None, bodies: bool = Tr
             sync_pop3_account(account, report, _heartbeat(account.pk, owner))
         else:
             _sync_imap(account, report, owner, bodies=bodies)
-    except (errors.MailProtocolError, LeaseLost) as exc:
+    except SYNC_FAILURES as exc:
         report.error = _record_failure(account, exc)
     else:
         _record_success(account)
@@ -96,7 +101,7 @@ def sync_folder_now(folder_id: int, *, owner: str) -> dict[str, object]:
         with imap_session(account) as client:
             enable_extensions(client)
             folder_report = sync_folder(client, folder, _heartbeat(account.pk, owner))
-    except (errors.MailProtocolError, LeaseLost) as exc:
+    except SYNC_FAILURES as exc:
         return {"folder_id": folder_id, "error": _record_failure(account, exc)}
     finally:
         lease.release(account.pk, owner, reschedule=False)
@@ -144,6 +149,8 @@ def _record_success(account: MailAccount) -> None:
 def _record_failure(account: MailAccount, exc: Exception) -> str:
     if isinstance(exc, errors.MailProtocolError):
         text = describe("incoming", exc, AccountSettings.of(account)).message
+    elif isinstance(exc, SignInRequired | TokenUnavailable):
+        text = str(exc)
     else:
         text = "Another worker took over this account's sync."
     logger.warning("sync of account %s failed: %s", account.pk, type(exc).__name__)
