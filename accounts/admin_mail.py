@@ -1,4 +1,5 @@
-"""Admin for mail accounts. Stored passwords are never shown, not even encrypted."""
+"""Admin for mail accounts. Stored passwords and OAuth tokens are never shown, not even
+encrypted."""
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -6,12 +7,32 @@ from django.http import HttpRequest
 from django.template.defaultfilters import truncatechars
 
 from accounts.models_mail import Identity, MailAccount
+from accounts.models_oauth import OAuthGrant
 
 
 class IdentityInline(admin.TabularInline):
     model = Identity
     extra = 0
     fields = ("name", "email", "reply_to", "is_default")
+
+
+class OAuthGrantInline(admin.StackedInline):
+    """The account's OAuth sign-in, read only: whether it works and until when (the tokens'
+    fields are not editable, so no form or page carries them). Only the person can sign in
+    again, from their accounts page."""
+
+    model = OAuthGrant
+    extra = 0
+    max_num = 0
+    can_delete = False
+    fields = readonly_fields = (
+        "provider",
+        "needs_sign_in",
+        "sign_in_problem",
+        "access_token_expires_at",
+        "updated_at",
+    )
+    verbose_name = "OAuth sign-in"
 
 
 @admin.register(MailAccount)
@@ -61,7 +82,7 @@ class MailAccountAdmin(admin.ModelAdmin):
         ),
         ("Sync", {"fields": ("last_sync_at", "last_error", "last_error_at", "created_at")}),
     )
-    inlines = [IdentityInline]
+    inlines = [IdentityInline, OAuthGrantInline]
     actions = ("disable_accounts", "enable_accounts")
 
     @admin.display(description="last error")

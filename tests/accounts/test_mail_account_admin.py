@@ -1,7 +1,8 @@
 import pytest
 from django.test import Client
 
-from accounts.models import MailAccount, User
+from accounts import crypto
+from accounts.models import MailAccount, OAuthGrant, User
 from tests.accounts.factories import make_account
 
 pytestmark = pytest.mark.django_db
@@ -58,3 +59,25 @@ def test_a_users_page_lists_their_mail_accounts(admin_client_with_account) -> No
     assert page.status_code == 200
     assert b"alice@example.test" in page.content
     assert CANARY.encode() not in page.content
+
+
+def test_an_oauth_accounts_page_says_whether_its_sign_in_works_and_shows_no_token(
+    admin_client_with_account,
+) -> None:
+    client, account = admin_client_with_account
+    grant = OAuthGrant.objects.create(
+        account=account,
+        provider="google",
+        refresh_token_encrypted=crypto.encrypt("refresh-" + CANARY),
+        access_token_encrypted=crypto.encrypt("access-" + CANARY),
+        needs_sign_in=True,
+        sign_in_problem="Google no longer accepts this sign-in: sign in again.",
+    )
+
+    page = client.get(f"/admin/accounts/mailaccount/{account.pk}/change/").content
+
+    assert b"OAuth sign-in" in page and b"sign in again." in page
+    assert CANARY.encode() not in page
+    assert grant.refresh_token_encrypted.encode() not in page
+    assert grant.access_token_encrypted.encode() not in page
+    assert b"token_encrypted" not in page
