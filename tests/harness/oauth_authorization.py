@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tests.harness.certs import TestCA
-from tests.harness.oauth_server import OAuthServer
+from tests.harness.oauth_server import JsonHandler, OAuthServer
 
 CLIENT_ID = "webmail-test-client"
 CLIENT_SECRET = "webmail-test-secret"
@@ -221,9 +221,7 @@ class _TlsServer(ThreadingHTTPServer):
 
 
 def _handler_for(server: AuthorizationServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
+    class Handler(JsonHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             target = urlsplit(self.path)
             if not target.path.endswith("/authorize"):
@@ -240,22 +238,10 @@ def _handler_for(server: AuthorizationServer) -> type[BaseHTTPRequestHandler]:
                 self._answer(status, answer)
 
         def do_POST(self) -> None:  # noqa: N802
-            length = int(self.headers.get("Content-Length") or 0)
-            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            form = {k: v[0] for k, v in self.form().items()}
             if not urlsplit(self.path).path.endswith("/token"):
                 self._answer(404, {"error": "not_found"})
                 return
             self._answer(*server.token(form))
-
-        def _answer(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            """Quiet: the request line of /authorize holds the state and challenge."""
 
     return Handler

@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs
 
 INTROSPECTION_PATH = "/introspect"
@@ -95,29 +96,37 @@ class OAuthServer:
             }
 
 
-def _handler_for(server: OAuthServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # Dovecot's HTTP client keeps connections alive
+class JsonHandler(BaseHTTPRequestHandler):
+    """A test server's handler answering JSON, quietly: request lines of OAuth endpoints may
+    hold a state or a challenge, and the suite's output stays clean."""
 
+    protocol_version = "HTTP/1.1"  # Dovecot's HTTP client keeps connections alive
+
+    def form(self) -> dict[str, list[str]]:
+        length = int(self.headers.get("Content-Length") or 0)
+        return parse_qs(self.rfile.read(length).decode("ascii", "replace"))
+
+    def _answer(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+def _handler_for(server: OAuthServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(JsonHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-            length = int(self.headers.get("Content-Length") or 0)
-            form = parse_qs(self.rfile.read(length).decode("ascii", "replace"))
+            form = self.form()
             if self.path.split("?")[0] != INTROSPECTION_PATH:
                 self._answer(404, {"error": "not_found"})
             elif server.failing:
                 self._answer(503, {"error": "temporarily_unavailable"})
             else:
                 self._answer(200, server.introspect((form.get("token") or [""])[0]))
-
-        def _answer(self, status: int, body: dict[str, object]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            """Quiet: the request line holds no token, but the suite's output stays clean."""
 
     return Handler
