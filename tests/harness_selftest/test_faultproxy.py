@@ -10,13 +10,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.harness.certs import TestCA
-from tests.harness.faultproxy import (
-    C2S,
-    S2C,
-    CutInFetchLiteral,
-    FaultProxy,
-    SwallowReplyAfterDataDot,
-)
+from tests.harness.faultproxy import FaultProxy
+from tests.harness.faults import C2S, S2C, CutInFetchLiteral, SwallowReplyAfterDataDot
 
 LITERAL = bytes(range(33, 127)) * 20  # 1880 bytes of message "body"
 GREETING = b"* OK fake IMAP ready\r\n"

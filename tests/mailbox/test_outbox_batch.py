@@ -15,7 +15,8 @@ from mailbox.protocols.types import Security, Server
 from mailbox.services import outbox
 from mailbox.tasks.send import send_due
 from tests.accounts.factories import make_account
-from tests.harness.faultproxy import C2S, DATA_END, Direction, Fault, FaultProxy
+from tests.harness.faultproxy import FaultProxy
+from tests.harness.faults import C2S, DATA_END, Direction, Fault
 from tests.harness.mailservers import MailServers, MailUser
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]

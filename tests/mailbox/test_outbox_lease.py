@@ -21,7 +21,8 @@ from mailbox.protocols.types import Security, Server
 from mailbox.services import outbox, outbox_send, sent_copy
 from mailbox.services.outbox_lease import LeaseKeeper
 from tests.accounts.factories import make_account
-from tests.harness.faultproxy import C2S, Direction, Fault, FaultProxy
+from tests.harness.faultproxy import FaultProxy
+from tests.harness.faults import C2S, Direction, Fault
 from tests.harness.mailservers import MailServers, MailUser
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]

@@ -11,7 +11,8 @@ import pytest
 from mailbox.protocols.check import CheckResult
 from mailbox.protocols.errors import AuthFailed, MailProtocolError
 from mailbox.protocols.types import Credentials, Server
-from tests.harness.faultproxy import C2S, FaultProxy
+from tests.harness.faultproxy import FaultProxy
+from tests.harness.faults import C2S
 from tests.harness.mailservers import MailServers, MailUser
 from tests.protocols import fakes
 from tests.protocols.support import IMAP, NONE, POP3, SMTP, STARTTLS, TLS, check, policy, server_for
