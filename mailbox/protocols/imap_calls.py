@@ -4,7 +4,8 @@ IMAPClient's methods cover most commands. What they don't take: a UID range such
 (`IMAPClient.fetch()` int()s every message id to filter its reply), CONDSTORE's
 UNCHANGEDSINCE on STORE, and QRESYNC's VANISHED modifier. For those, `uid_command()` sends
 the command through imaplib's public `uid()` on IMAPClient's own connection, and the reply
-is parsed by IMAPClient's `parse_fetch_response()`/`parse_response()`, never by hand.
+is parsed by IMAPClient's `parse_fetch_response()`/`parse_response()`; the plain FETCH replies
+the sync reads in bulk go through the quicker `imap_responses.fetch_responses()` first.
 Response codes (COPYUID, APPENDUID, MODIFIED, VANISHED) are taken with imaplib's public
 `response()`: imaplib files every `[CODE ...]` and untagged response it reads under its name.
 Nothing here patches imaplib or IMAPClient.
@@ -26,6 +27,7 @@ from mailbox.protocols.errors import (
     TimedOut,
 )
 from mailbox.protocols.imap import ImapClient
+from mailbox.protocols.imap_responses import fetch_responses
 
 T = TypeVar("T")
 
@@ -90,7 +92,9 @@ def responses_by_uid(data: list[Any]) -> dict[int, dict[bytes, Any]]:
     for another message) under its sequence number, which may equal a UID asked for, and
     merges it into that message's: keyed by sequence number first, such a response is left out.
     """
-    parsed = parse_fetch_response(data, normalise_times=False, uid_is_key=False)
+    parsed = fetch_responses(data)  # the quick reader, for the plain replies the sync asks for
+    if parsed is None:
+        parsed = parse_fetch_response(data, normalise_times=False, uid_is_key=False)
     return {item[b"UID"]: item for item in parsed.values() if b"UID" in item}
 
 

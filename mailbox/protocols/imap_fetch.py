@@ -132,8 +132,10 @@ def fetch_bodies(
     Hold `batch` messages in memory at once: send the big ones to fetch_body_to().
     """
     for chunk in batches(list(dict.fromkeys(uids)), batch):
+        data = uid_command(client, "FETCH", ",".join(map(str, chunk)), "(BODY.PEEK[])")
         with replies(client, "UID FETCH (BODY[])"):
-            response = client.fetch(list(chunk), ["BODY.PEEK[]"])
+            response = responses_by_uid(data)
+        del data  # the bodies are in `response` now: hold them once
         for uid in chunk:
             body = response.get(uid, {}).get(b"BODY[]")
             if body is not None:
