@@ -8,7 +8,7 @@ locations many. HTML is sanitised on first open (mailbox.content), not here, so 
 spends its time on what the list and search need.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
@@ -41,15 +41,23 @@ class _Read:
     parsed: mime.ParsedMessage
 
 
-def store_bodies(account_id: int, items: Iterable[tuple[int, bytes]]) -> int:
-    """Fills envelope-only messages (by id) from their raw bytes; returns how many."""
+def store_bodies(
+    account_id: int,
+    items: Iterable[tuple[int, bytes]],
+    parsed: Sequence[mime.ParsedMessage] | None = None,
+) -> int:
+    """Fills envelope-only messages (by id) from their raw bytes; returns how many.
+
+    `parsed`: each raw message already parsed, in the same order; else they are parsed here."""
     batch = list(items)
     if not batch:
         return 0
     stored = storage.store_many(account_id, [raw for _, raw in batch])
+    if parsed is None:
+        parsed = [mime.parse_message(raw) for _, raw in batch]
     reads = [
-        _Read(message_id, where, mime.parse_message(raw))
-        for (message_id, raw), where in zip(batch, stored, strict=True)
+        _Read(message_id, where, read)
+        for (message_id, _), where, read in zip(batch, stored, parsed, strict=True)
     ]
     try:
         with transaction.atomic():

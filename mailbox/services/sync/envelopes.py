@@ -44,8 +44,14 @@ class EnvelopeRow:
 ENVELOPE_FIELDS = [field.name for field in dataclasses.fields(EnvelopeRow)]
 
 
-def store_envelopes(folder: Folder, infos: Sequence[HeaderInfo]) -> int:
-    """Stores the envelopes of UIDs this folder does not hold yet; returns how many."""
+def store_envelopes(
+    folder: Folder, infos: Sequence[HeaderInfo], parsed: Sequence[mime.ParsedMessage] = ()
+) -> int:
+    """Stores the envelopes of UIDs this folder does not hold yet; returns how many.
+
+    `parsed` is each info's headers already parsed (in the order of `infos`), else they are
+    parsed here."""
+    parsed_of = dict(zip((info.uid for info in infos), parsed, strict=False))
     known = set(
         MessageLocation.objects.filter(folder=folder, uid__in=[i.uid for i in infos]).values_list(
             "uid", flat=True
@@ -64,7 +70,7 @@ def store_envelopes(folder: Folder, infos: Sequence[HeaderInfo]) -> int:
                 continue  # another label of a message we have: a new location only
             new_rows[info.uid] = envelope_row(
                 folder.account_id,
-                mime.parse_headers(info.headers + b"\r\n"),
+                parsed_of.get(info.uid) or mime.parse_headers(header_block(info)),
                 arrived=info.internal_date,
                 size=info.size,
                 gmail_msgid=gmail_id,
@@ -83,6 +89,11 @@ def store_envelopes(folder: Folder, infos: Sequence[HeaderInfo]) -> int:
         ]
         insert_rows(MessageLocation, _location_fields(), locations, ignore_conflicts=True)
     return len(fresh)
+
+
+def header_block(info: HeaderInfo) -> bytes:
+    """The fetched header fields as a whole header block (ended by its empty line)."""
+    return info.headers + b"\r\n"
 
 
 def _stored_gmail_ids(account_id: int, gmail_ids: list[int]) -> dict[int, int]:

@@ -5,6 +5,7 @@ HIGHESTMODSEQ) is saved only after everything below it is stored, so a sync kill
 moment resumes where the store is, and a batch applied twice changes nothing.
 """
 
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -18,9 +19,12 @@ from mailbox.protocols import imap_fetch, imap_folders, imap_sync
 from mailbox.protocols.errors import MessageMissing
 from mailbox.protocols.imap import ImapClient
 from mailbox.protocols.imap_fetch import STREAM_THRESHOLD
+from mailbox.protocols.mime_pool import Pending
+from mailbox.protocols.prefetch import prefetched
 from mailbox.services.sync.bodies import store_bodies
-from mailbox.services.sync.envelopes import store_envelopes
+from mailbox.services.sync.envelopes import header_block, store_envelopes
 from mailbox.services.sync.flags import apply_flags
+from mailbox.services.sync.parsing import parser_pool
 from mailbox.services.sync.removal import forget_locations
 
 BODY_BATCH = 250
@@ -87,9 +91,27 @@ def _new_envelopes(
     )
     wanted = [uid for uid in present if uid >= since and uid not in stored]
     count = 0
-    for batch in imap_fetch.fetch_headers(client, wanted):  # newest first
-        count += store_envelopes(folder, batch)
-        heartbeat()
+    with (
+        parser_pool(len(wanted)) as pool,
+        prefetched(imap_fetch.fetch_headers(client, wanted)) as headers,
+    ):
+        # A batch's headers are parsed by a helper while the next is fetched (a thread) and
+        # the last one stored.
+        waiting: deque[tuple[list[imap_fetch.HeaderInfo], Pending]] = deque()
+        for batch in headers:  # newest first
+            waiting.append((batch, pool.submit("headers", [header_block(i) for i in batch])))
+            if len(waiting) > 1:
+                count += _store_envelope_batch(folder, *waiting.popleft(), heartbeat)
+        while waiting:
+            count += _store_envelope_batch(folder, *waiting.popleft(), heartbeat)
+    return count
+
+
+def _store_envelope_batch(
+    folder: Folder, batch: list[imap_fetch.HeaderInfo], parsed: Pending, heartbeat: Heartbeat
+) -> int:
+    count = store_envelopes(folder, batch, parsed.result())
+    heartbeat()
     return count
 
 
@@ -133,11 +155,23 @@ def fetch_missing_bodies(client: ImapClient, folder: Folder, heartbeat: Heartbea
         .values_list("uid", "message_id", "message__size")
     )
     done = 0
-    for start, batch in _body_batches(todo):
-        folder.bodies_pending = len(todo) - start
-        _save_progress(folder)
-        done += _store_batch(client, folder.account_id, batch)
-        heartbeat()
+    with (
+        parser_pool(len(todo)) as pool,
+        prefetched(_fetched_batches(client, todo)) as fetched_batches,
+    ):
+        # Three batches at once: the next fetched (a thread), this one parsed (a helper), the
+        # last one stored.
+        waiting: deque[tuple[list[tuple[int, bytes]], Pending]] = deque()
+        for left, fetched, big in fetched_batches:
+            _save_pending(folder, left)
+            if big:  # one message of many megabytes: parsed and stored on its own, here
+                done += _store_body_batch(folder.account_id, fetched, None, heartbeat)
+                continue
+            waiting.append((fetched, pool.submit("message", [raw for _, raw in fetched])))
+            if len(waiting) > 1:
+                done += _store_body_batch(folder.account_id, *waiting.popleft(), heartbeat)
+        while waiting:
+            done += _store_body_batch(folder.account_id, *waiting.popleft(), heartbeat)
     folder.bodies_pending = 0
     return done
 
@@ -154,24 +188,46 @@ def _body_batches(todo: list[tuple[int, int, int]]) -> Iterator[tuple[int, list]
         yield start, todo[start:]
 
 
-def _store_batch(client: ImapClient, account_id: int, batch: list[tuple[int, int, int]]) -> int:
-    # Folded into a twin or filled by a twin sync meanwhile: nothing to fetch.
+FetchedBatch = tuple[int, list[tuple[int, bytes]], bool]  # (left to do, (id, raw)s, big)
+
+
+def _fetched_batches(
+    client: ImapClient, todo: list[tuple[int, int, int]]
+) -> Iterator[FetchedBatch]:
+    """Each batch's small messages together, then its big ones one by one, through a file.
+    Runs in the prefetch thread: IMAP only, no database."""
+    for start, batch in _body_batches(todo):
+        message_of_uid = {uid: message_id for uid, message_id, _ in batch}
+        big = [uid for uid, _, size in batch if size > STREAM_THRESHOLD]
+        small = [uid for uid in message_of_uid if uid not in big]
+        fetched = imap_fetch.fetch_bodies(client, small, batch=len(small) or 1)
+        yield len(todo) - start, [(message_of_uid[uid], raw) for uid, raw in fetched], False
+        for uid in big:
+            raw = _fetch_big(client, uid)
+            if raw is not None:
+                yield len(todo) - start, [(message_of_uid[uid], raw)], True
+
+
+def _store_body_batch(
+    account_id: int,
+    fetched: list[tuple[int, bytes]],
+    parsed: Pending | None,
+    heartbeat: Heartbeat,
+) -> int:
+    results = parsed.result() if parsed is not None else None
+    # Folded into a twin or filled by a twin sync meanwhile: not filled again.
     waiting = set(
         Message.objects.filter(
-            pk__in=[message_id for _, message_id, _ in batch], body_state=BodyState.ENVELOPE
+            pk__in=[message_id for message_id, _ in fetched], body_state=BodyState.ENVELOPE
         ).values_list("pk", flat=True)
     )
-    message_of_uid = {uid: message_id for uid, message_id, _ in batch if message_id in waiting}
-    big = [uid for uid, _, size in batch if size > STREAM_THRESHOLD and uid in message_of_uid]
-    small = [uid for uid in message_of_uid if uid not in big]
+    keep = [index for index, (message_id, _) in enumerate(fetched) if message_id in waiting]
     done = store_bodies(
         account_id,
-        ((message_of_uid[uid], raw) for uid, raw in imap_fetch.fetch_bodies(client, small)),
+        [fetched[index] for index in keep],
+        [results[index] for index in keep] if results is not None else None,
     )
-    for uid in big:
-        raw = _fetch_big(client, uid)
-        if raw is not None:
-            done += store_bodies(account_id, [(message_of_uid[uid], raw)])
+    heartbeat()
     return done
 
 
@@ -185,6 +241,13 @@ def _fetch_big(client: ImapClient, uid: int) -> bytes | None:
             return None
         sink.seek(0)
         return sink.read()
+
+
+def _save_pending(folder: Folder, left: int) -> None:
+    """Bodies still to fetch, for the progress shown; the counts do not change meanwhile."""
+    if folder.bodies_pending != left:
+        folder.bodies_pending = left
+        folder.save(update_fields=["bodies_pending"])
 
 
 def _save_progress(folder: Folder) -> None:

@@ -1,0 +1,183 @@
+"""MIME parsing in helper processes, so a sync uses a second core while it fetches and stores.
+
+The standard `email` parser is pure Python and most of a first sync's work (see
+benchmarks/sync_first.py); one process cannot parse while it also waits on IMAP and writes to
+the database. `ParserPool` starts `workers` helper interpreters (plain subprocesses running
+`serve()`: a Celery prefork child may not start multiprocessing children) and hands each batch
+of raw messages to the next one; `result()` gives a batch's ParsedMessages in the order asked.
+
+Frames on the pipes are a 4-byte length and a pickle: the helpers are our own children, fed
+only by this process. A helper that dies (or never started) costs nothing but speed: its
+batches are parsed here instead. Each helper ends when its input closes, so one left behind
+by a killed worker goes with it.
+"""
+
+import contextlib
+import os
+import pickle
+import queue
+import struct
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from mailbox.protocols.mime import ParsedMessage, parse_headers, parse_message
+
+Kind = Literal["message", "headers"]
+_PARSERS: dict[str, Callable[[bytes], ParsedMessage]] = {
+    "message": parse_message,
+    "headers": parse_headers,
+}
+_LENGTH = struct.Struct("!I")
+_PROJECT = Path(__file__).resolve().parents[2]
+# Run by the helper: the project first on the path, so `mailbox` is ours, not the stdlib's.
+_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "import mailbox.protocols.mime_pool as pool; pool.serve()"
+)
+
+
+class Pending:
+    """A batch handed to the pool; `result()` waits for its ParsedMessages."""
+
+    def __init__(self, kind: Kind, raws: Sequence[bytes], helper: "_Helper | None") -> None:
+        self._kind, self._raws, self._helper = kind, raws, helper
+        self._answer: queue.Queue[list[ParsedMessage] | None] = queue.Queue(maxsize=1)
+
+    def result(self) -> list[ParsedMessage]:
+        parsed = self._answer.get() if self._helper is not None else None
+        if parsed is None:  # no helper, or it died: parse here
+            parsed = [_PARSERS[self._kind](raw) for raw in self._raws]
+        self._raws = ()
+        return parsed
+
+
+class ParserPool:
+    def __init__(self, workers: int) -> None:
+        self._workers, self._helpers, self._turn = workers, None, 0
+
+    @property
+    def helpers(self) -> list["_Helper"]:
+        """Started on first use: a sync with little to parse never pays for them."""
+        if self._helpers is None:
+            self._helpers = [h for h in (_start() for _ in range(self._workers)) if h]
+        return self._helpers
+
+    def submit(self, kind: Kind, raws: Sequence[bytes]) -> Pending:
+        helper = self._next_helper()
+        pending = Pending(kind, raws, helper)
+        if helper is not None:
+            helper.send(pending, pickle.dumps((kind, list(raws)), protocol=5))
+        return pending
+
+    def _next_helper(self) -> "_Helper | None":
+        alive = [helper for helper in self.helpers if helper.alive]
+        if not alive:
+            return None
+        self._turn = (self._turn + 1) % len(alive)
+        return alive[self._turn]
+
+    def close(self) -> None:
+        for helper in self._helpers or ():
+            helper.close()
+
+    def __enter__(self) -> "ParserPool":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _Helper:
+    """One helper process: requests written in order, answers read by a thread of their own
+    (a full pipe would otherwise stall the helper while this process writes to the database)."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.process, self.alive = process, True
+        self._waiting: queue.Queue[Pending | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read_answers, daemon=True)
+        self._reader.start()
+
+    def send(self, pending: Pending, frame: bytes) -> None:
+        self._waiting.put(pending)
+        try:
+            _write_frame(self.process.stdin, frame)  # type: ignore[arg-type]
+        except OSError:  # it died: this batch and the ones still waiting are parsed here
+            self.alive = False
+
+    def _read_answers(self) -> None:
+        while (pending := self._waiting.get()) is not None:
+            answer = None
+            if self.alive:
+                frame = _read_frame(self.process.stdout)  # type: ignore[arg-type]
+                answer = pickle.loads(frame) if frame is not None else None  # noqa: S301 (our own child)
+                self.alive = answer is not None
+            pending._answer.put(answer)
+
+    def close(self) -> None:
+        if self.process.stdin:
+            with contextlib.suppress(OSError):  # a dead helper's pipe
+                self.process.stdin.close()
+        self._waiting.put(None)
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._reader.join(timeout=5)
+        if self.process.stdout:
+            self.process.stdout.close()
+
+
+def _start() -> "_Helper | None":
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", _BOOT, str(_PROJECT)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+        )
+    except OSError:
+        return None
+    return _Helper(process)
+
+
+def _write_frame(stream: BinaryIO, frame: bytes) -> None:
+    stream.write(_LENGTH.pack(len(frame)))
+    stream.write(frame)
+    stream.flush()
+
+
+def _read_frame(stream: BinaryIO) -> bytes | None:
+    header = stream.read(_LENGTH.size)
+    if len(header) < _LENGTH.size:
+        return None
+    (length,) = _LENGTH.unpack(header)
+    frame = stream.read(length)
+    return frame if len(frame) == length else None
+
+
+def serve() -> None:
+    """The helper's loop: (kind, raws) in, [ParsedMessage] out, until its input ends.
+
+    Requests are read ahead by a thread, so the parent's writes never wait on a parse. The
+    answers get the real stdout; anything else printed goes to stderr, not into a frame."""
+    requests = sys.stdin.buffer
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    inbox: queue.Queue[bytes | None] = queue.Queue()
+
+    def read_ahead() -> None:
+        while (frame := _read_frame(requests)) is not None:
+            inbox.put(frame)
+        inbox.put(None)
+
+    threading.Thread(target=read_ahead, daemon=True).start()
+    while (frame := inbox.get()) is not None:
+        kind, raws = pickle.loads(frame)  # noqa: S301 (from the parent that started us)
+        parse = _PARSERS[kind]
+        _write_frame(answers, pickle.dumps([parse(raw) for raw in raws], protocol=5))
+    answers.close()
