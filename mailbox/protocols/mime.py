@@ -48,9 +48,11 @@ from mailbox.protocols.mime_text import snippet
 __all__ = [
     "Address",
     "AttachmentInfo",
+    "ParsedBody",
     "ParsedMessage",
     "attachment_bytes",
     "inline_part",
+    "parse_body",
     "parse_headers",
     "parse_message",
 ]
@@ -86,6 +88,20 @@ class ParsedMessage:
     problems: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ParsedBody:
+    """A message's content without its header fields decoded: what a sync's bodies stage needs
+    when the envelope (the same header fields, parsed from IMAP's HEADER.FIELDS) is stored."""
+
+    text: str
+    html: str | None
+    attachments: tuple[AttachmentInfo, ...]
+    has_attachments: bool
+    snippet: str
+    size: int
+    problems: tuple[str, ...]  # of the body, and of the header block's shape (see parse_body)
+
+
 @dataclass
 class _Body:
     text: str = ""
@@ -107,6 +123,30 @@ def parse_message(raw: bytes) -> ParsedMessage:
     return _assemble(message, body, raw, problems)
 
 
+def parse_body(raw: bytes) -> ParsedBody:
+    """parse_message() without decoding the header fields (a third of its time). Its problems
+    are the body's and the header block's shape (empty, no-headers, duplicate-header); those of
+    a field's value (bad-date, a broken address) come with the fields, from parse_headers()."""
+    problems: list[str] = []
+    try:
+        message = message_from_bytes(raw, policy=compat32)
+        body = _read_body(message, problems, _linesep(raw))
+    except Exception as error:  # as in parse_message
+        problems.append(f"unreadable: {type(error).__name__}, headers only")
+        message, body = _headers_only(raw), _Body()
+    _read_headers(message, problems)
+    _shape_problems(message, raw, problems)
+    return ParsedBody(
+        text=body.text,
+        html=body.html,
+        attachments=tuple(body.attachments),
+        has_attachments=any(not info.is_inline for info in body.attachments),
+        snippet=snippet(body.text, body.html),
+        size=len(raw),
+        problems=tuple(dict.fromkeys(problems)),
+    )
+
+
 def parse_headers(raw: bytes) -> ParsedMessage:
     """The envelope of a header block (IMAP's HEADER.FIELDS): no body is looked for, so the
     first sync's listing skips the body parser's work (a multipart boundary regex each)."""
@@ -116,10 +156,7 @@ def parse_headers(raw: bytes) -> ParsedMessage:
 
 def _assemble(message: Message, body: "_Body", raw: bytes, problems: list[str]) -> ParsedMessage:
     headers = _read_headers(message, problems)
-    if not raw.strip():
-        problems.append("empty: the message has no content")
-    elif len(message) == 0:  # the number of header fields
-        problems.append("no-headers: nothing that looks like a mail header")
+    _shape_problems(message, raw, problems)
     from_ = parse_addresses(headers.get("from", []), problems)
     senders = from_ or parse_addresses(headers.get("sender", [])[:1], problems)
     return ParsedMessage(
@@ -142,6 +179,13 @@ def _assemble(message: Message, body: "_Body", raw: bytes, problems: list[str]) 
         size=len(raw),
         problems=tuple(dict.fromkeys(problems)),
     )
+
+
+def _shape_problems(message: Message, raw: bytes, problems: list[str]) -> None:
+    if not raw.strip():
+        problems.append("empty: the message has no content")
+    elif len(message) == 0:  # the number of header fields
+        problems.append("no-headers: nothing that looks like a mail header")
 
 
 def attachment_bytes(raw: bytes, part_id: str) -> tuple[AttachmentInfo, bytes]:

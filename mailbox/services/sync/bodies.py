@@ -38,17 +38,21 @@ FILLED_FIELDS = [
 class _Read:
     message_id: int
     stored: storage.StoredRaw
-    parsed: mime.ParsedMessage
+    parsed: mime.ParsedMessage | mime.ParsedBody
+
+
+Parsed = mime.ParsedMessage | mime.ParsedBody
 
 
 def store_bodies(
     account_id: int,
     items: Iterable[tuple[int, bytes]],
-    parsed: Sequence[mime.ParsedMessage] | None = None,
+    parsed: Sequence[Parsed] | None = None,
 ) -> int:
     """Fills envelope-only messages (by id) from their raw bytes; returns how many.
 
-    `parsed`: each raw message already parsed, in the same order; else they are parsed here."""
+    `parsed`: each raw message already parsed, in the same order; else they are parsed here.
+    A ParsedBody (no header fields) is completed with what the envelope row holds."""
     batch = list(items)
     if not batch:
         return 0
@@ -80,6 +84,7 @@ def _apply(account_id: int, reads: list[_Read]) -> None:
         .exclude(sha256="")
         .values_list("sha256", "id")
     )
+    envelopes = _envelope_parts(reads)
     filled, attachments, folded = [], [], {}
     for read in reads:
         twin_id = holder.get(read.stored.sha256)
@@ -87,7 +92,7 @@ def _apply(account_id: int, reads: list[_Read]) -> None:
             folded[read.message_id] = twin_id
             continue
         holder[read.stored.sha256] = read.message_id
-        filled.append(_filled_values(read))
+        filled.append(_filled_values(read, envelopes.get(read.message_id, ("", ""))))
         attachments += [_attachment(read.message_id, info) for info in read.parsed.attachments]
     _update_filled(filled)
     Attachment.objects.bulk_create(attachments, ignore_conflicts=True)
@@ -109,14 +114,28 @@ def _update_filled(rows: list[list[object]]) -> None:
         cursor.executemany(sql, rows)
 
 
-def _filled_values(read: _Read) -> list[object]:
-    """FILLED_FIELDS' values, then the id. The search text is rebuilt from the whole
-    message's headers, so the envelope row need not be read back."""
+def _envelope_parts(reads: list[_Read]) -> dict[int, tuple[str, str]]:
+    """(search text, problems) of the envelope rows of the reads that bring a body only."""
+    ids = [read.message_id for read in reads if isinstance(read.parsed, mime.ParsedBody)]
+    if not ids:
+        return {}
+    rows = Message.objects.filter(pk__in=ids).values_list("pk", "search_text", "parse_problems")
+    return {pk: (search_text, problems) for pk, search_text, problems in rows}
+
+
+def _filled_values(read: _Read, envelope: tuple[str, str]) -> list[object]:
+    """FILLED_FIELDS' values, then the id. A whole parsed message rebuilds the search text
+    from its own headers; a body only adds to the envelope's."""
     parsed = read.parsed
-    state = BodyState.PARTIAL if _is_partial(parsed) else BodyState.COMPLETE
+    if isinstance(parsed, mime.ParsedMessage):
+        header_text, problems = envelope_search_text(parsed), list(parsed.problems)
+    else:
+        header_text, field_problems = envelope
+        problems = [*filter(None, field_problems.split("\n")), *parsed.problems]
+    state = BodyState.PARTIAL if _is_partial(problems) else BodyState.COMPLETE
     # HTML-only mail is searchable by its visible text.
     body = parsed.text or (html_to_text(parsed.html) if parsed.html else "")
-    search_text = "\n".join([envelope_search_text(parsed), body])[:MAX_SEARCH_CHARS]
+    search_text = "\n".join([header_text, body])[:MAX_SEARCH_CHARS]
     return [
         read.stored.sha256,
         read.stored.path,
@@ -124,17 +143,17 @@ def _filled_values(read: _Read) -> list[object]:
         parsed.snippet[:300],
         parsed.has_attachments,
         parsed.text,
-        "\n".join(parsed.problems),
+        "\n".join(dict.fromkeys(problems)),
         state,
         search_text,
         read.message_id,
     ]
 
 
-def _is_partial(parsed: mime.ParsedMessage) -> bool:
+def _is_partial(problems: list[str]) -> bool:
     """Problems that lost content (not mere charset guesses) mark the message."""
     lossy = ("unreadable", "truncated", "too-deep", "too-many-parts", "empty", "no-headers")
-    return any(problem.split(":", 1)[0] in lossy for problem in parsed.problems)
+    return any(problem.split(":", 1)[0] in lossy for problem in problems)
 
 
 def _attachment(message_id: int, info: mime.AttachmentInfo) -> Attachment:

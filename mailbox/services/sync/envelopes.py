@@ -38,6 +38,7 @@ class EnvelopeRow:
     date: dt.datetime | None
     size: int
     search_text: str
+    parse_problems: str  # the header fields' (the body's are added with the body)
     thread_id: int | None = None
 
 
@@ -126,7 +127,17 @@ def envelope_row(
         date=parsed.date or arrived,
         size=size,
         search_text=envelope_search_text(parsed),
+        parse_problems="\n".join(field_problems(parsed.problems)),
     )
+
+
+# Problems of a header block's shape: IMAP's HEADER.FIELDS holds only some fields (maybe none),
+# so these are judged on the whole message, with its body.
+_SHAPE_PROBLEMS = ("empty", "no-headers", "duplicate-header")
+
+
+def field_problems(problems: Sequence[str]) -> list[str]:
+    return [p for p in problems if p.split(":", 1)[0] not in _SHAPE_PROBLEMS]
 
 
 def envelope_message(

@@ -167,7 +167,7 @@ def fetch_missing_bodies(client: ImapClient, folder: Folder, heartbeat: Heartbea
             if big:  # one message of many megabytes: parsed and stored on its own, here
                 done += _store_body_batch(folder.account_id, fetched, None, heartbeat)
                 continue
-            waiting.append((fetched, pool.submit("message", [raw for _, raw in fetched])))
+            waiting.append((fetched, pool.submit("body", [raw for _, raw in fetched])))
             if len(waiting) > 1:
                 done += _store_body_batch(folder.account_id, *waiting.popleft(), heartbeat)
         while waiting:
