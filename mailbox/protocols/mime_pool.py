@@ -13,6 +13,7 @@ by a killed worker goes with it.
 """
 
 import contextlib
+import fcntl
 import os
 import pickle
 import queue
@@ -24,14 +25,23 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from mailbox.protocols.mime import ParsedMessage, parse_headers, parse_message
+from mailbox.protocols.mime import (
+    ParsedBody,
+    ParsedMessage,
+    parse_body,
+    parse_headers,
+    parse_message,
+)
 
-Kind = Literal["message", "headers"]
-_PARSERS: dict[str, Callable[[bytes], ParsedMessage]] = {
+Kind = Literal["message", "headers", "body"]
+Parsed = ParsedMessage | ParsedBody
+_PARSERS: dict[str, Callable[[bytes], Parsed]] = {
     "message": parse_message,
     "headers": parse_headers,
+    "body": parse_body,
 }
 _LENGTH = struct.Struct("!I")
+PIPE_BYTES = 1024 * 1024
 _PROJECT = Path(__file__).resolve().parents[2]
 # Run by the helper: the project first on the path, so `mailbox` is ours, not the stdlib's.
 _BOOT = (
@@ -45,9 +55,9 @@ class Pending:
 
     def __init__(self, kind: Kind, raws: Sequence[bytes], helper: "_Helper | None") -> None:
         self._kind, self._raws, self._helper = kind, raws, helper
-        self._answer: queue.Queue[list[ParsedMessage] | None] = queue.Queue(maxsize=1)
+        self._answer: queue.Queue[list[Parsed] | None] = queue.Queue(maxsize=1)
 
-    def result(self) -> list[ParsedMessage]:
+    def result(self) -> list[Parsed]:
         parsed = self._answer.get() if self._helper is not None else None
         if parsed is None:  # no helper, or it died: parse here
             parsed = [_PARSERS[self._kind](raw) for raw in self._raws]
@@ -142,7 +152,19 @@ def _start() -> "_Helper | None":
         )
     except OSError:
         return None
+    for pipe in (process.stdin, process.stdout):
+        _widen(pipe)
     return _Helper(process)
+
+
+def _widen(pipe: BinaryIO | None) -> None:
+    """A pipe of 1 MiB rather than 64 KiB (Linux): a batch is then written in one go, and
+    this process does not wait for the helper (busy parsing) to read it piece by piece."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if pipe is None or set_size is None:
+        return
+    with contextlib.suppress(OSError):  # above /proc/sys/fs/pipe-max-size: keep the default
+        fcntl.fcntl(pipe.fileno(), set_size, PIPE_BYTES)
 
 
 def _write_frame(stream: BinaryIO, frame: bytes) -> None:
