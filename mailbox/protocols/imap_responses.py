@@ -21,7 +21,7 @@ _TOKEN = re.compile(
     rb"(?P<open>\()|(?P<close>\))"
     rb'|"(?P<quoted>(?:[^"\\\r\n]|\\["\\])*)"'
     rb"|\{(?P<literal>\d+)\}\Z"
-    rb"|(?P<atom>[^ ()\"{}\[\]\r\n]+(?:\[[^\]\r\n]*\](?:<\d+>)?)?)"
+    rb"|(?P<atom>[^ ()\"{}\[\]%*\r\n]+(?:\[[^\]\r\n]*\](?:<\d+>)?)?)"
     rb")"
 )
 _TRAILING_SPACE = re.compile(rb" *\Z")
@@ -117,9 +117,10 @@ def _tokens(
 
 
 def _atom(atom: bytes) -> Any:
-    if atom.isdigit():
+    """As IMAPClient reads an atom: a number without leading zeros, exactly NIL, or bytes."""
+    if atom.isdigit() and (atom == b"0" or not atom.startswith(b"0")):
         return int(atom)
-    if atom.upper() == b"NIL":
+    if atom == b"NIL":
         return None
     return atom
 
@@ -137,15 +138,17 @@ def _attributes(values: list[Any]) -> dict[bytes, Any]:
             raise _Unexpected
         if name == b"UID" and not isinstance(value, int):
             raise _Unexpected
-        if name == b"INTERNALDATE":
+        if name == b"INTERNALDATE" and value is not None:
             value = internal_date(value)
+            if value is None:  # not RFC 3501's form: IMAPClient's lenient reading decides
+                raise _Unexpected
         attributes[name] = value
     return attributes
 
 
 def internal_date(value: object) -> dt.datetime | None:
     """RFC 3501's date-time ("17-Jul-1996 02:44:25 -0700") as an aware datetime in its own
-    offset; None when it is not one (IMAPClient gives None then too)."""
+    offset; None when it is not exactly that form."""
     if not isinstance(value, bytes):
         return None
     match = _INTERNALDATE.match(value)
