@@ -59,6 +59,9 @@ __all__ = [
 
 MAX_BODY_CHARS = 2_000_000  # per body; the raw message keeps the rest for "view source"
 MAX_SUBJECT_CHARS = 1000
+# Multipart containers a message may have: far more than mail has (the walk reads 30 levels),
+# far fewer than the recursion limit the stdlib parser would meet nesting them.
+MAX_BOUNDARIES = 200
 _SINGLE_HEADERS = ("from", "sender", "subject", "date", "message-id")
 _LIST_HEADERS = ("to", "cc", "bcc", "reply-to", "in-reply-to", "references")
 _WANTED_HEADERS = frozenset(_SINGLE_HEADERS + _LIST_HEADERS)
@@ -114,13 +117,34 @@ class _Body:
 def parse_message(raw: bytes) -> ParsedMessage:
     """Everything a person sees of `raw`. Never raises: see `problems` for what went wrong."""
     problems: list[str] = []
+    message, body = _parse(raw, problems)
+    return _assemble(message, body, raw, problems)
+
+
+def _parse(raw: bytes, problems: list[str]) -> tuple[Message, "_Body"]:
+    if _too_nested(raw):
+        problems.append(f"too-deep: over {MAX_BOUNDARIES} multipart boundaries, headers only")
+        return _headers_only(raw), _Body()
     try:
         message = message_from_bytes(raw, policy=compat32)
-        body = _read_body(message, problems, _linesep(raw))
-    except Exception as error:  # RecursionError on hostile nesting; never stop a sync
+        return message, _read_body(message, problems, _linesep(raw))
+    except Exception as error:  # never stop a sync
         problems.append(f"unreadable: {type(error).__name__}, headers only")
-        message, body = _headers_only(raw), _Body()
-    return _assemble(message, body, raw, problems)
+        return _headers_only(raw), _Body()
+
+
+def _too_nested(raw: bytes) -> bool:
+    """Whether `raw` could nest multiparts deeper than the stdlib parser, which recurses once
+    per level, can follow at any caller's stack depth. Checked before parsing, so the outcome
+    never depends on where the parse runs (a sync's helper or a Celery task). Counting the
+    word "boundary" (in 1 MB slices, lowercased) is a bound: each level needs its own."""
+    step = 1024 * 1024
+    count = 0
+    for start in range(0, len(raw), step):
+        count += raw[start : start + step].lower().count(b"boundary")
+        if count > MAX_BOUNDARIES:
+            return True
+    return False
 
 
 def parse_body(raw: bytes) -> ParsedBody:
@@ -128,12 +152,7 @@ def parse_body(raw: bytes) -> ParsedBody:
     are the body's and the header block's shape (empty, no-headers, duplicate-header); those of
     a field's value (bad-date, a broken address) come with the fields, from parse_headers()."""
     problems: list[str] = []
-    try:
-        message = message_from_bytes(raw, policy=compat32)
-        body = _read_body(message, problems, _linesep(raw))
-    except Exception as error:  # as in parse_message
-        problems.append(f"unreadable: {type(error).__name__}, headers only")
-        message, body = _headers_only(raw), _Body()
+    message, body = _parse(raw, problems)
     _read_headers(message, problems)
     _shape_problems(message, raw, problems)
     return ParsedBody(

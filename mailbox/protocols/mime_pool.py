@@ -42,6 +42,9 @@ _PARSERS: dict[str, Callable[[bytes], Parsed]] = {
 }
 _LENGTH = struct.Struct("!I")
 PIPE_BYTES = 1024 * 1024
+# A batch's answer not back by then (a parse takes milliseconds a message): the helper is
+# given up on and the batch parsed here.
+ANSWER_TIMEOUT = 120.0
 _PROJECT = Path(__file__).resolve().parents[2]
 # Run by the helper: the project first on the path, so `mailbox` is ours, not the stdlib's.
 _BOOT = (
@@ -53,21 +56,29 @@ _BOOT = (
 class Pending:
     """A batch handed to the pool; `result()` waits for its ParsedMessages."""
 
-    def __init__(self, kind: Kind, raws: Sequence[bytes], helper: "_Helper | None") -> None:
-        self._kind, self._raws, self._helper = kind, raws, helper
+    def __init__(
+        self, kind: Kind, raws: Sequence[bytes], helper: "_Helper | None", timeout: float
+    ) -> None:
+        self._kind, self._raws, self._helper, self._timeout = kind, raws, helper, timeout
         self._answer: queue.Queue[list[Parsed] | None] = queue.Queue(maxsize=1)
 
     def result(self) -> list[Parsed]:
-        parsed = self._answer.get() if self._helper is not None else None
-        if parsed is None:  # no helper, or it died: parse here
+        parsed = None
+        if self._helper is not None:
+            try:
+                parsed = self._answer.get(timeout=self._timeout)
+            except queue.Empty:
+                self._helper.give_up()
+        if parsed is None:  # no helper, it died or it hangs: parse here
             parsed = [_PARSERS[self._kind](raw) for raw in self._raws]
         self._raws = ()
         return parsed
 
 
 class ParserPool:
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, *, answer_timeout: float = ANSWER_TIMEOUT) -> None:
         self._workers, self._helpers, self._turn = workers, None, 0
+        self._answer_timeout = answer_timeout
 
     @property
     def helpers(self) -> list["_Helper"]:
@@ -78,7 +89,7 @@ class ParserPool:
 
     def submit(self, kind: Kind, raws: Sequence[bytes]) -> Pending:
         helper = self._next_helper()
-        pending = Pending(kind, raws, helper)
+        pending = Pending(kind, raws, helper, self._answer_timeout)
         if helper is not None:
             helper.send(pending, pickle.dumps((kind, list(raws)), protocol=5))
         return pending
@@ -102,21 +113,35 @@ class ParserPool:
 
 
 class _Helper:
-    """One helper process: requests written in order, answers read by a thread of their own
-    (a full pipe would otherwise stall the helper while this process writes to the database)."""
+    """One helper process, with a thread writing its requests and one reading its answers, so
+    that neither this process nor the helper waits on the other to empty a pipe, and a helper
+    that stops answering costs a time-out, never a hang."""
 
     def __init__(self, process: subprocess.Popen[bytes]) -> None:
         self.process, self.alive = process, True
         self._waiting: queue.Queue[Pending | None] = queue.Queue()
+        self._outbox: queue.Queue[bytes | None] = queue.Queue()
         self._reader = threading.Thread(target=self._read_answers, daemon=True)
+        self._writer = threading.Thread(target=self._write_requests, daemon=True)
         self._reader.start()
+        self._writer.start()
 
     def send(self, pending: Pending, frame: bytes) -> None:
         self._waiting.put(pending)
-        try:
-            _write_frame(self.process.stdin, frame)  # type: ignore[arg-type]
-        except OSError:  # it died: this batch and the ones still waiting are parsed here
-            self.alive = False
+        self._outbox.put(frame)
+
+    def _write_requests(self) -> None:
+        while (frame := self._outbox.get()) is not None:
+            try:
+                _write_frame(self.process.stdin, frame)  # type: ignore[arg-type]
+            except (OSError, ValueError):  # died or given up on: the reader answers "parse here"
+                return
+
+    def give_up(self) -> None:
+        """It did not answer in time: no more batches for it, and it goes."""
+        self.alive = False
+        with contextlib.suppress(OSError):
+            self.process.kill()
 
     def _read_answers(self) -> None:
         while (pending := self._waiting.get()) is not None:
@@ -128,6 +153,8 @@ class _Helper:
             pending._answer.put(answer)
 
     def close(self) -> None:
+        self._outbox.put(None)
+        self._writer.join(timeout=5)
         if self.process.stdin:
             with contextlib.suppress(OSError):  # a dead helper's pipe
                 self.process.stdin.close()
