@@ -82,7 +82,13 @@ class Message(models.Model):
                 name="content_once_by_gmail_id",
             ),
         ]
-        indexes = [models.Index(fields=["account", "body_state"])]
+        indexes = [
+            models.Index(fields=["account", "body_state"]),
+            # Replies stored before their parent, found when it arrives (services/sync/threads).
+            models.Index(
+                fields=["in_reply_to"], condition=~Q(in_reply_to=""), name="message_in_reply_to"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.subject or "(no subject)"

@@ -4,7 +4,6 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
-from django.db.models import Q
 from django.utils import timezone
 
 from mailbox.conversations import Envelope, assign, subject_key
@@ -34,11 +33,16 @@ def file_into_conversations(account_id: int, messages: Sequence[Filed]) -> None:
     ]
     named = set().union(*(e.named_ids() for e in batch)) - {""}
     own_ids = {e.message_id for e in batch if e.message_id}
-    stored = (
-        Message.objects.filter(account_id=account_id, thread__isnull=False)
-        .filter(Q(message_id__in=named) | Q(in_reply_to__in=own_ids))
-        .values_list("message_id", "in_reply_to", "thread_id")
-    )
+    # Two queries, each led by its own index; the account is checked here, not in SQL: given
+    # it (or the two joined by OR), SQLite's planner took the account's index and read all of
+    # the account's messages for every batch.
+    threaded = Message.objects.filter(thread__isnull=False)
+    fields = ("account_id", "message_id", "in_reply_to", "thread_id")
+    found = [
+        *threaded.filter(message_id__in=named).values_list(*fields),
+        *threaded.filter(in_reply_to__in=own_ids).exclude(in_reply_to="").values_list(*fields),
+    ]
+    stored = [row[1:] for row in found if row[0] == account_id]
     thread_of_id: dict[str, int] = {}
     for message_id, in_reply_to, thread_id in stored:
         thread_of_id.setdefault(message_id, thread_id)
