@@ -1,4 +1,4 @@
-"""Raw messages: small ones zstd-compressed in the database, big ones as gzip files.
+"""Raw messages: small ones zstd-compressed in the database, big ones as zstd files.
 
 Raw bytes are written once and read rarely (view source, attachment download, forward); they
 are what keeps source and attachments available after a POP3 server deleted the message.
@@ -7,11 +7,12 @@ Measured here (benchmarks/sync_first.py and a micro-benchmark): creating one fil
 small messages spent a third of its time creating files. Rows in one bulk INSERT per batch
 cost a few microseconds each. Big messages (over SMALL_LIMIT) would swell the database and
 its backups, and are streamed, so they stay files. Paths say which: "db:<account>:<sha>"
-or "<account>/<sha[:2]>/<sha>.eml.gz" relative to MAIL_STORAGE_DIR. zstd (level 1)
-compresses this mail as well as zlib does, four times faster: zlib was a tenth of the first
-sync's body stage.
+or "<account>/<sha[:2]>/<sha>.eml.zst" relative to MAIL_STORAGE_DIR (files written before
+zstd are "….eml.gz", gzip, and still read). zstd (level 1) compresses this mail as well as
+zlib does, four times faster: zlib was a tenth of the first sync's body stage, and a third of
+the time a 4 MB message took.
 
-Layout: MAIL_STORAGE_DIR/<account id>/<sha[:2]>/<sha>.eml.gz, shared by web and workers (the
+Layout: MAIL_STORAGE_DIR/<account id>/<sha[:2]>/<sha>.eml.zst, shared by web and workers (the
 compose file mounts one volume for it). A file is written under a temporary name in the same
 folder and renamed, so a crash never leaves half a file under the final name, and the same
 content stored twice lands on the same name.
@@ -51,7 +52,7 @@ def _root() -> Path:
 
 
 def relative_path(account_id: int, sha256: str) -> str:
-    return f"{account_id}/{sha256[:2]}/{sha256}.eml.gz"
+    return f"{account_id}/{sha256[:2]}/{sha256}.eml.zst"
 
 
 def store(account_id: int, raw: bytes) -> StoredRaw:
@@ -59,25 +60,50 @@ def store(account_id: int, raw: bytes) -> StoredRaw:
     return store_stream(account_id, [raw])
 
 
+@dataclass(frozen=True)
+class PreparedRaw:
+    """A message ready for the store: a file already written, or a compressed database row."""
+
+    stored: StoredRaw
+    blob: bytes | None  # zstd data of the row to insert; None: the file is written
+
+
 def store_many(account_id: int, raws: list[bytes]) -> list[StoredRaw]:
     """A batch of messages: the small ones in one INSERT, the big ones as files; in order."""
+    prepared = prepare_many(account_id, raws)
+    insert_prepared(account_id, prepared)
+    return [item.stored for item in prepared]
+
+
+def prepare_many(account_id: int, raws: Iterable[bytes]) -> list[PreparedRaw]:
+    """Hashes and compresses a batch, and writes the big ones' files: no database, so a
+    thread can do it beside the one writing the last batch (zstd, zlib and sha256 release
+    the GIL)."""
+    compress = zstandard.ZstdCompressor(level=COMPRESS_LEVEL).compress
+    prepared = []
+    for raw in raws:
+        if len(raw) > SMALL_LIMIT:
+            prepared.append(PreparedRaw(store(account_id, raw), None))
+            continue
+        sha256 = hashlib.sha256(raw).hexdigest()
+        stored = StoredRaw(sha256, f"{_DB}{account_id}:{sha256}", len(raw))
+        prepared.append(PreparedRaw(stored, compress(raw)))
+    return prepared
+
+
+def insert_prepared(account_id: int, prepared: Iterable[PreparedRaw]) -> None:
+    """The database rows of prepare_many()'s small messages, in one INSERT."""
     from mailbox.models import RawBlob
     from mailbox.models.bulk import insert_rows
 
-    stored: list[StoredRaw] = []
-    blobs: dict[str, tuple[int, str, bytes, int]] = {}
-    compress = zstandard.ZstdCompressor(level=COMPRESS_LEVEL).compress
-    for raw in raws:
-        if len(raw) > SMALL_LIMIT:
-            stored.append(store(account_id, raw))
-            continue
-        sha256 = hashlib.sha256(raw).hexdigest()
-        stored.append(StoredRaw(sha256, f"{_DB}{account_id}:{sha256}", len(raw)))
-        blobs[sha256] = (account_id, sha256, compress(raw), len(raw))
+    blobs = {
+        item.stored.sha256: (account_id, item.stored.sha256, item.blob, item.stored.size)
+        for item in prepared
+        if item.blob is not None
+    }
     # The same content stored again (a replayed batch, a twin) is already there: keep it.
     fields = ["account_id", "sha256", "data", "size"]
     insert_rows(RawBlob, fields, list(blobs.values()), ignore_conflicts=True)
-    return stored
 
 
 def store_stream(account_id: int, chunks: Iterable[bytes]) -> StoredRaw:
@@ -87,10 +113,8 @@ def store_stream(account_id: int, chunks: Iterable[bytes]) -> StoredRaw:
     digest, size = hashlib.sha256(), 0
     handle, temporary = tempfile.mkstemp(dir=folder, suffix=".part")
     try:
-        with (
-            os.fdopen(handle, "wb") as file,
-            gzip.GzipFile(fileobj=file, mode="wb", compresslevel=COMPRESS_LEVEL, mtime=0) as out,
-        ):
+        compressor = zstandard.ZstdCompressor(level=COMPRESS_LEVEL)
+        with os.fdopen(handle, "wb") as file, compressor.stream_writer(file) as out:
             for chunk in chunks:
                 digest.update(chunk)
                 size += len(chunk)
@@ -118,7 +142,9 @@ def open_raw(path: str) -> BinaryIO:
     """The raw message as a stream of its uncompressed bytes."""
     if path.startswith(_DB):
         return io.BytesIO(read_raw(path))
-    return gzip.open(_root() / path, "rb")  # type: ignore[return-value]
+    if path.endswith(".gz"):  # written before zstd
+        return gzip.open(_root() / path, "rb")  # type: ignore[return-value]
+    return zstandard.ZstdDecompressor().stream_reader(open(_root() / path, "rb"), closefd=True)  # noqa: SIM115 (the reader closes it)
 
 
 def _decompressed(data: bytes) -> bytes:

@@ -216,10 +216,10 @@ def test_an_interrupted_sync_leaves_no_half_message_and_the_next_completes(
     assert list(
         Pop3Uidl.objects.filter(account=account).values_list("message__sha256", flat=True)
     ) == [sha(corpus[3])]
-    files = len(list(storage_dir.rglob("*.eml.gz")))
+    files = len(list(storage_dir.rglob("*.eml.zst")))
     blobs = RawBlob.objects.filter(account=account).count()
     assert files + blobs == 1  # the cut message left no raw copy behind
-    assert [p for p in storage_dir.rglob("*") if p.is_file() and p.suffix != ".gz"] == []
+    assert [p for p in storage_dir.rglob("*") if p.is_file() and p.suffix != ".zst"] == []
 
     proxy.pass_through()
     report = sync(account)

@@ -2,6 +2,7 @@ import gzip
 from pathlib import Path
 
 import pytest
+import zstandard
 
 from mailbox import storage
 from tests.harness import messages
@@ -21,7 +22,10 @@ def test_raw_messages_come_back_byte_for_byte_and_compressed(storage_dir: Path) 
     assert storage.read_raw(stored.path) == raw
     assert stored.size == len(raw)
     file = storage_dir / stored.path
-    assert file.read_bytes()[:2] == b"\x1f\x8b" and gzip.decompress(file.read_bytes()) == raw
+    data = file.read_bytes()
+    unpacked = zstandard.ZstdDecompressor().decompressobj().decompress(data)
+    assert data[:4] == b"\x28\xb5\x2f\xfd" and unpacked == raw
+    assert len(data) < len(raw)
 
 
 def test_the_same_content_twice_is_one_file(storage_dir: Path) -> None:
@@ -29,7 +33,7 @@ def test_the_same_content_twice_is_one_file(storage_dir: Path) -> None:
     second = storage.store_stream(7, [b"Subject: a\r\n", b"\r\nbody\r\n"])
 
     assert first == second
-    assert len(list((storage_dir / "7").rglob("*.eml.gz"))) == 1
+    assert len(list((storage_dir / "7").rglob("*.eml.zst"))) == 1
     assert not list((storage_dir / "7").rglob("*.part"))
 
 
@@ -69,7 +73,7 @@ def test_small_messages_go_to_the_database_big_ones_to_files(storage_dir: Path) 
     assert [storage.read_raw(item.path) for item in stored] == [small, big, small]
     assert stored[0].path.startswith("db:") and not stored[1].path.startswith("db:")
     assert RawBlob.objects.filter(account=account).count() == 1  # the same content once
-    assert len(list(storage_dir.rglob("*.eml.gz"))) == 1
+    assert len(list(storage_dir.rglob("*.eml.zst"))) == 1
     assert storage.open_raw(stored[0].path).read() == small
     storage.remove(stored[0].path)
     assert not RawBlob.objects.exists()
@@ -93,3 +97,14 @@ def test_a_blob_stored_before_zstd_still_reads(storage_dir: Path) -> None:
     stored = storage.store_many(account.pk, [raw])  # the same content again: kept as it is
     assert storage.read_raw(stored[0].path) == raw
     assert bytes(RawBlob.objects.get().data)[:1] == b"\x78"  # still the zlib stream
+
+
+def test_a_file_written_before_zstd_is_still_read(storage_dir: Path) -> None:
+    raw = messages.with_attachments()
+    path = "7/ab/old-message.eml.gz"
+    (storage_dir / "7" / "ab").mkdir(parents=True)
+    (storage_dir / path).write_bytes(gzip.compress(raw))
+
+    assert storage.read_raw(path) == raw
+    with storage.open_raw(path) as stream:
+        assert stream.read() == raw

@@ -104,9 +104,14 @@ def test_a_crash_in_the_middle_of_a_batch_then_a_resync(
     account = account_at(user, e.host, e.imaps_port)
     real_store_bodies = imap_folder.store_bodies
 
-    def dying_store_bodies(account_id, items, parsed=None):  # type: ignore[no-untyped-def]
+    def dying_store_bodies(account_id, items, parsed=None, prepared=None):  # type: ignore[no-untyped-def]
         items = list(items)
-        real_store_bodies(account_id, items[:10], parsed[:10] if parsed else None)
+        real_store_bodies(
+            account_id,
+            items[:10],
+            parsed[:10] if parsed else None,
+            prepared[:10] if prepared else None,
+        )
         raise SystemExit("killed")  # not an Exception: nothing in the sync may catch it
 
     monkeypatch.setattr(imap_folder, "store_bodies", dying_store_bodies)

@@ -48,15 +48,20 @@ def store_bodies(
     account_id: int,
     items: Iterable[tuple[int, bytes]],
     parsed: Sequence[Parsed] | None = None,
+    prepared: Sequence[storage.PreparedRaw] | None = None,
 ) -> int:
     """Fills envelope-only messages (by id) from their raw bytes; returns how many.
 
     `parsed`: each raw message already parsed, in the same order; else they are parsed here.
-    A ParsedBody (no header fields) is completed with what the envelope row holds."""
+    A ParsedBody (no header fields) is completed with what the envelope row holds.
+    `prepared`: each raw message already through storage.prepare_many(), in the same order."""
     batch = list(items)
     if not batch:
         return 0
-    stored = storage.store_many(account_id, [raw for _, raw in batch])
+    if prepared is None:
+        prepared = storage.prepare_many(account_id, [raw for _, raw in batch])
+    storage.insert_prepared(account_id, prepared)
+    stored = [item.stored for item in prepared]
     if parsed is None:
         parsed = [mime.parse_message(raw) for _, raw in batch]
     reads = [

@@ -157,17 +157,14 @@ def fetch_missing_bodies(client: ImapClient, folder: Folder, heartbeat: Heartbea
     done = 0
     with (
         parser_pool(len(todo)) as pool,
-        prefetched(_fetched_batches(client, todo)) as fetched_batches,
+        prefetched(_fetched_batches(client, folder.account_id, todo)) as fetched_batches,
     ):
-        # Three batches at once: the next fetched (a thread), this one parsed (a helper), the
-        # last one stored.
-        waiting: deque[tuple[list[tuple[int, bytes]], Pending]] = deque()
-        for left, fetched, big in fetched_batches:
-            _save_pending(folder, left)
-            if big:  # one message of many megabytes: parsed and stored on its own, here
-                done += _store_body_batch(folder.account_id, fetched, None, heartbeat)
-                continue
-            waiting.append((fetched, pool.submit("body", [raw for _, raw in fetched])))
+        # Three batches at once: the next fetched and compressed (a thread), this one parsed
+        # (a helper), the last one written to the database (here).
+        waiting: deque[tuple[FetchedBatch, Pending]] = deque()
+        for fetched in fetched_batches:
+            _save_pending(folder, fetched.left)
+            waiting.append((fetched, pool.submit("body", [raw for _, raw in fetched.items])))
             if len(waiting) > 1:
                 done += _store_body_batch(folder.account_id, *waiting.popleft(), heartbeat)
         while waiting:
@@ -188,44 +185,52 @@ def _body_batches(todo: list[tuple[int, int, int]]) -> Iterator[tuple[int, list]
         yield start, todo[start:]
 
 
-FetchedBatch = tuple[int, list[tuple[int, bytes]], bool]  # (left to do, (id, raw)s, big)
+@dataclass(frozen=True)
+class FetchedBatch:
+    left: int  # bodies still to fetch when this batch began
+    items: list[tuple[int, bytes]]  # (message id, raw message)
+    prepared: list[storage.PreparedRaw]  # each item hashed, compressed, or its file written
 
 
 def _fetched_batches(
-    client: ImapClient, todo: list[tuple[int, int, int]]
+    client: ImapClient, account_id: int, todo: list[tuple[int, int, int]]
 ) -> Iterator[FetchedBatch]:
-    """Each batch's small messages together, then its big ones one by one, through a file.
-    Runs in the prefetch thread: IMAP only, no database."""
+    """Each batch's small messages together, then its big ones one by one, through a file;
+    each ready for the store. Runs in the prefetch thread: IMAP and files, no database."""
     for start, batch in _body_batches(todo):
         message_of_uid = {uid: message_id for uid, message_id, _ in batch}
         big = [uid for uid, _, size in batch if size > STREAM_THRESHOLD]
         small = [uid for uid in message_of_uid if uid not in big]
         fetched = imap_fetch.fetch_bodies(client, small, batch=len(small) or 1)
-        yield len(todo) - start, [(message_of_uid[uid], raw) for uid, raw in fetched], False
+        items = [(message_of_uid[uid], raw) for uid, raw in fetched]
+        yield _ready(account_id, len(todo) - start, items)
         for uid in big:
             raw = _fetch_big(client, uid)
             if raw is not None:
-                yield len(todo) - start, [(message_of_uid[uid], raw)], True
+                yield _ready(account_id, len(todo) - start, [(message_of_uid[uid], raw)])
+
+
+def _ready(account_id: int, left: int, items: list[tuple[int, bytes]]) -> FetchedBatch:
+    prepared = storage.prepare_many(account_id, [raw for _, raw in items])
+    return FetchedBatch(left, items, prepared)
 
 
 def _store_body_batch(
-    account_id: int,
-    fetched: list[tuple[int, bytes]],
-    parsed: Pending | None,
-    heartbeat: Heartbeat,
+    account_id: int, fetched: FetchedBatch, parsed: Pending, heartbeat: Heartbeat
 ) -> int:
-    results = parsed.result() if parsed is not None else None
+    results = parsed.result()
     # Folded into a twin or filled by a twin sync meanwhile: not filled again.
     waiting = set(
         Message.objects.filter(
-            pk__in=[message_id for message_id, _ in fetched], body_state=BodyState.ENVELOPE
+            pk__in=[message_id for message_id, _ in fetched.items], body_state=BodyState.ENVELOPE
         ).values_list("pk", flat=True)
     )
-    keep = [index for index, (message_id, _) in enumerate(fetched) if message_id in waiting]
+    keep = [i for i, (message_id, _) in enumerate(fetched.items) if message_id in waiting]
     done = store_bodies(
         account_id,
-        [fetched[index] for index in keep],
-        [results[index] for index in keep] if results is not None else None,
+        [fetched.items[i] for i in keep],
+        [results[i] for i in keep],
+        [fetched.prepared[i] for i in keep],
     )
     heartbeat()
     return done
