@@ -20,6 +20,7 @@ from mailbox.protocols import mime
 from mailbox.protocols.imap_fetch import HeaderInfo
 from mailbox.services.sync.flags import location_flags
 from mailbox.services.sync.threads import file_into_conversations
+from mailbox.services.sync.uids import locations_of_uids
 
 
 @dataclasses.dataclass(slots=True)
@@ -53,11 +54,7 @@ def store_envelopes(
     `parsed` is each info's headers already parsed (in the order of `infos`), else they are
     parsed here."""
     parsed_of = dict(zip((info.uid for info in infos), parsed, strict=False))
-    known = set(
-        MessageLocation.objects.filter(folder=folder, uid__in=[i.uid for i in infos]).values_list(
-            "uid", flat=True
-        )
-    )
+    known = set(locations_of_uids(folder, [i.uid for i in infos]).values_list("uid", flat=True))
     fresh = [info for info in infos if info.uid not in known]
     if not fresh:
         return 0

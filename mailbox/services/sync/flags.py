@@ -6,6 +6,7 @@ from django.db import transaction
 
 from mailbox.models import Folder, MessageLocation, PendingAction
 from mailbox.models.actions import ActionState
+from mailbox.services.sync.uids import locations_of_uids
 
 SYSTEM_FLAGS = {
     "\\seen": "is_seen",
@@ -45,7 +46,7 @@ def apply_flags(folder: Folder, flags_by_uid: Mapping[int, Iterable[str]]) -> in
     with transaction.atomic():
         waiting = locations_with_waiting_changes(folder)
         changed = []
-        for location in MessageLocation.objects.filter(folder=folder, uid__in=list(flags_by_uid)):
+        for location in locations_of_uids(folder, list(flags_by_uid)):
             if location.pk in waiting:
                 continue  # our own change wins until the server has it
             values = location_flags(flags_by_uid[location.uid])

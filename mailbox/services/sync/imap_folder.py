@@ -27,7 +27,7 @@ from mailbox.services.sync.flags import apply_flags
 from mailbox.services.sync.parsing import parser_pool
 from mailbox.services.sync.removal import forget_locations
 
-BODY_BATCH = 250
+BODY_BATCH = 500
 BODY_BATCH_BYTES = 32 * 1024 * 1024  # a batch of big messages is held in memory no longer
 # Without CONDSTORE, flags are refreshed for the newest messages only: a bounded cost.
 FLAG_REFRESH_LIMIT = 5000
@@ -87,7 +87,9 @@ def _new_envelopes(
     present = imap_sync.uids_in(client)
     since = folder.uidnext or 0
     stored = set(
-        MessageLocation.objects.filter(folder=folder, uid__gte=since).values_list("uid", flat=True)
+        MessageLocation.objects.filter(folder=folder, uid__gt=0, uid__gte=since).values_list(
+            "uid", flat=True
+        )
     )
     wanted = [uid for uid in present if uid >= since and uid not in stored]
     count = 0

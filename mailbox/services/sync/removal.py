@@ -4,6 +4,7 @@ from django.db import transaction
 
 from mailbox import storage
 from mailbox.models import Folder, Message, MessageLocation
+from mailbox.services.sync.uids import locations_of_uids
 
 
 def forget_locations(folder: Folder, uids: set[int] | None) -> int:
@@ -11,9 +12,11 @@ def forget_locations(folder: Folder, uids: set[int] | None) -> int:
     nowhere on the server goes too, its raw file after the commit. Returns how many."""
     if uids is not None and not uids:
         return 0
-    locations = MessageLocation.objects.filter(folder=folder)
-    if uids is not None:
-        locations = locations.filter(uid__in=uids)
+    locations = (
+        MessageLocation.objects.filter(folder=folder)
+        if uids is None
+        else locations_of_uids(folder, uids)
+    )
     with transaction.atomic():
         message_ids = set(locations.values_list("message_id", flat=True))
         removed, _ = locations.delete()

@@ -49,15 +49,14 @@ def file_into_conversations(account_id: int, messages: Sequence[Filed]) -> None:
         if in_reply_to in own_ids:  # a reply stored before its parent: same conversation
             thread_of_id.setdefault(in_reply_to, thread_id)
     keys = {subject_key(e.subject) for e in batch} - {""}
-    thread_of_subject = dict(
-        Thread.objects.filter(
-            account_id=account_id,
-            subject_key__in=keys,
-            created_at__gte=timezone.now() - SUBJECT_WINDOW,
-        )
-        .order_by("-pk")
-        .values_list("subject_key", "pk")
+    recent = Thread.objects.filter(
+        account_id=account_id,
+        subject_key__in=keys,
+        created_at__gte=timezone.now() - SUBJECT_WINDOW,
     )
+    # Sorted here: asked to ORDER BY, SQLite chose the account's index over (account, key).
+    by_key = sorted(recent.values_list("subject_key", "pk"), key=lambda row: -row[1])
+    thread_of_subject = dict(by_key)
     assignments = assign(batch, thread_of_id, thread_of_subject)
     new_keys = [
         (account_id, subject_key(messages[a.indexes[0]].subject))
