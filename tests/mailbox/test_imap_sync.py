@@ -184,13 +184,13 @@ def test_a_big_message_comes_in_partial_fetches_and_is_stored_whole(
 ) -> None:
     """Over the streaming threshold (shrunk here), a message travels in BODY[]<offset.length>
     pieces through a file; its stored bytes and attachment are those on the server."""
-    from mailbox.services.sync import imap_folder
+    from mailbox.services.sync import imap_bodies
 
     account, user = mailbox_pair
     big = messages.with_attachments()  # a few attachments: tens of kilobytes
     small = messages.plain_text()
     mail_servers.seed(user.address, [big, small])
-    monkeypatch.setattr(imap_folder, "STREAM_THRESHOLD", len(big) - 1)
+    monkeypatch.setattr(imap_bodies, "STREAM_THRESHOLD", len(big) - 1)
     pieces: list[int] = []
     real_part = imap_fetch._body_part
 

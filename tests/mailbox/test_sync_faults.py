@@ -96,13 +96,13 @@ def test_a_crash_in_the_middle_of_a_batch_then_a_resync(
     mail_servers: MailServers, mail_user: Callable[..., MailUser], monkeypatch
 ) -> None:
     """The process dies (as a killed worker would) after some bodies of a batch are stored."""
-    from mailbox.services.sync import imap_folder
+    from mailbox.services.sync import imap_bodies
 
     user = mail_user()
     mail_servers.seed(user.address, list(messages.volume(25)))
     e = mail_servers.endpoints
     account = account_at(user, e.host, e.imaps_port)
-    real_store_bodies = imap_folder.store_bodies
+    real_store_bodies = imap_bodies.store_bodies
 
     def dying_store_bodies(account_id, items, parsed=None, prepared=None):  # type: ignore[no-untyped-def]
         items = list(items)
@@ -114,10 +114,10 @@ def test_a_crash_in_the_middle_of_a_batch_then_a_resync(
         )
         raise SystemExit("killed")  # not an Exception: nothing in the sync may catch it
 
-    monkeypatch.setattr(imap_folder, "store_bodies", dying_store_bodies)
+    monkeypatch.setattr(imap_bodies, "store_bodies", dying_store_bodies)
     with pytest.raises(SystemExit):
         sync_account(account.pk)
-    monkeypatch.setattr(imap_folder, "store_bodies", real_store_bodies)
+    monkeypatch.setattr(imap_bodies, "store_bodies", real_store_bodies)
     free_lease(account)  # what the lease's expiry does for a dead worker
 
     healed = sync_account(account.pk)

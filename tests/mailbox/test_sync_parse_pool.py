@@ -12,7 +12,7 @@ from mailbox.protocols import mime_pool
 from mailbox.protocols.mime import parse_message
 from mailbox.protocols.mime_pool import Kind, ParserPool, Pending
 from mailbox.protocols.types import Security, Server
-from mailbox.services.sync import imap_folder, sync_account
+from mailbox.services.sync import imap_bodies, sync_account
 from tests.accounts.factories import make_account
 from tests.harness import messages
 from tests.harness.mailservers import MailServers, MailUser
@@ -176,7 +176,7 @@ def test_a_first_sync_parsed_by_helpers_stores_what_an_in_process_sync_stores(
 @pytest.fixture
 def small_body_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     # imap_fetch.HEADER_BATCH is bound as a default argument: the envelopes stay one batch.
-    monkeypatch.setattr(imap_folder, "BODY_BATCH", 10)
+    monkeypatch.setattr(imap_bodies, "BODY_BATCH", 10)
 
 
 def kill_helpers_on_submit(
