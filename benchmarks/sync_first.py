@@ -246,9 +246,7 @@ def _first_sync_figures(servers, folder: Path, count: int, database_url, big: in
     user, account = make_account(servers, "bench", count, big)
     fetch, parse, parse_default = limit(servers, user)
     the_limit = fetch + parse
-    envelopes, _ = timed(lambda: sync_account(account.pk, bodies=False))
-    bodies, _ = timed(lambda: sync_account(account.pk))
-    first = envelopes + bodies
+    first, envelopes = _first_sync(account.pk)
     unchanged, _ = timed(lambda: sync_account(account.pk))
     plain_unchanged = _unchanged_without_condstore(account.pk)
     changes = min(100, count // 3)
@@ -269,7 +267,59 @@ def _first_sync_figures(servers, folder: Path, count: int, database_url, big: in
         f"after 100 flag changes, 100 new, 100 expunged: {after_changes:.2f} s ({report.new} new)",
         f"stored: {stored / total / 1024:.1f} KiB per message (database + files) for "
         f"{raw_size / total / 1024:.1f} KiB of mail",
+        f"parsing helper: peak {max(HELPER_PEAKS_MB, default=0):.0f} MB "
+        f"({len(HELPER_PEAKS_MB)} started by the first sync)",
     ]
+
+
+def _first_sync(account_id: int) -> tuple[float, float]:
+    """One first sync, as a worker runs it: (seconds in all, seconds until the inbox's
+    envelopes were all in the database, i.e. when its bodies stage began)."""
+    from mailbox.services.sync import imap_folder, sync_account
+
+    started = time.perf_counter()
+    envelopes_done: list[float] = []
+    real_bodies = imap_folder.fetch_missing_bodies
+
+    def bodies_stage(client, folder, heartbeat):  # type: ignore[no-untyped-def]
+        if folder.role == "inbox":
+            envelopes_done.append(time.perf_counter() - started)
+        return real_bodies(client, folder, heartbeat)
+
+    imap_folder.fetch_missing_bodies = bodies_stage  # type: ignore[assignment]
+    try:
+        with helper_peaks() as peaks:
+            seconds, _ = timed(lambda: sync_account(account_id))
+    finally:
+        imap_folder.fetch_missing_bodies = real_bodies  # type: ignore[assignment]
+    HELPER_PEAKS_MB.extend(peaks)
+    return seconds, envelopes_done[0]
+
+
+HELPER_PEAKS_MB: list[float] = []
+
+
+@contextmanager
+def helper_peaks() -> Iterator[list[float]]:
+    """The peak resident memory (MB) of each parsing helper, read just before it ends: its
+    memory is its own, beside the worker's (or syncmail's) peak."""
+    from mailbox.protocols import mime_pool
+
+    peaks: list[float] = []
+    real_close = mime_pool._Helper.close
+
+    def close(helper):  # type: ignore[no-untyped-def]
+        status = Path(f"/proc/{helper.process.pid}/status")
+        for line in status.read_text().splitlines() if status.exists() else ():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) / 1024)
+        real_close(helper)
+
+    mime_pool._Helper.close = close  # type: ignore[method-assign]
+    try:
+        yield peaks
+    finally:
+        mime_pool._Helper.close = real_close  # type: ignore[method-assign]
 
 
 def _unchanged_without_condstore(account_id: int) -> float:
