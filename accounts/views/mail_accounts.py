@@ -15,8 +15,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.forms_mail import AccountForm
-from accounts.models import MailAccount
-from accounts.services import connection, discovery
+from accounts.models import MailAccount, OAuthGrant
+from accounts.services import connection, discovery, oauth
 from accounts.services.limits import RateLimited
 from accounts.services.mail_accounts import (
     check_account_for_user,
@@ -63,9 +63,19 @@ def mail_account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
     account = check_account_for_user(request.user, account_id)
     if request.method == "GET":
         form = AccountForm(initial=discovery.form_initial_from_account(account), editing=True)
-        return render(request, TEMPLATE, {"form": form, "account": account})
+        context = {"form": form, "account": account, "signed_in_with": _signed_in_with(account)}
+        return render(request, TEMPLATE, context)
     form = AccountForm(request.POST, editing=True)
     return _save(request, form, account=account)
+
+
+def _signed_in_with(account: MailAccount) -> str | None:
+    """The provider's name when the account signs in with OAuth (no password to edit)."""
+    grant = OAuthGrant.objects.filter(account=account).first()
+    if grant is None:
+        return None
+    found = oauth.provider(grant.provider)
+    return found.name if found else grant.provider
 
 
 @login_required
@@ -133,7 +143,12 @@ def _discover(request: HttpRequest) -> HttpResponse:
 @sensitive_variables("incoming_password", "smtp_password", "incoming", "smtp")
 def _save(request: HttpRequest, form: AccountForm, account: MailAccount | None) -> HttpResponse:
     """Validates, tests the connection for real, and saves only when both servers accept."""
-    context = {"form": form, "account": account, "adding": account is None}
+    context = {
+        "form": form,
+        "account": account,
+        "adding": account is None,
+        "signed_in_with": _signed_in_with(account) if account else None,
+    }
     if form.is_valid():
         values = form.account_settings()
         incoming_password = form.cleaned_data["password"] or None

@@ -208,6 +208,33 @@ def test_signing_in_again_renews_the_grant_of_that_account(
     assert MailAccount.objects.filter(user=alice).count() == 1
 
 
+def test_the_edit_page_of_an_oauth_account_offers_signing_in_again_not_passwords(
+    client: Client, alice: User, provider: AuthorizationServer, test_ca: TestCA
+) -> None:
+    sign_in(client, test_ca)
+    account = MailAccount.objects.get(user=alice)
+
+    page = client.get(reverse("accounts:mail_account_edit", args=[account.pk])).content.decode()
+
+    assert 'name="password"' not in page and 'name="smtp_password"' not in page
+    assert "no password is stored" in page
+    assert '<button type="submit" form="oauth-start">Sign in with Google again</button>' in page
+    assert f'<input type="hidden" name="account" value="{account.pk}">' in page
+    again = start(client, account=str(account.pk))
+    assert query_of(again["Location"])["login_hint"] == account.email
+
+
+def test_the_edit_page_of_a_password_account_keeps_its_password_fields(
+    client: Client, alice: User, provider: AuthorizationServer
+) -> None:
+    account = make_account(alice, "alice@example.test")
+
+    page = client.get(reverse("accounts:mail_account_edit", args=[account.pk])).content.decode()
+
+    assert 'name="password"' in page and 'name="smtp_password"' in page
+    assert "Sign in with" not in page
+
+
 def test_nobody_signs_in_again_for_another_persons_account(
     alice: User, bob: tuple[User, Client], provider: AuthorizationServer
 ) -> None:
