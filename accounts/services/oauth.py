@@ -12,6 +12,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
@@ -58,6 +59,16 @@ def availability(provider_id: str) -> Availability | None:
 def client_for(provider_id: str) -> oauth.Client | None:
     found = provider(provider_id)
     return _client(found) if found else None
+
+
+def authorization_origins() -> list[str]:
+    """The origins of the sign-in pages of the providers set up here (for the CSP)."""
+    origins = set()
+    for found in load_oauth_providers(settings.OAUTH_PROVIDERS_FILE).values():
+        parts = urlsplit(found.authorization_endpoint)
+        if _client(found) is not None and parts.scheme == "https" and parts.netloc:
+            origins.add(f"https://{parts.netloc}")
+    return sorted(origins)
 
 
 def redirect_uri() -> str:
@@ -129,7 +140,23 @@ def do_finish(session: SessionBase, user: User, params: dict[str, str]) -> MailA
         raise SignInRefused(f"{client.provider.name} could not be reached: try again.") from None
     if not tokens.refresh_token:
         raise SignInRefused(f"{client.provider.name} gave no refresh token: sign in again.")
+    _check_mailbox(user, flow, client.provider.name, tokens)
     return do_store_grant(user, flow, mail_provider, client.provider.id, tokens)
+
+
+def _check_mailbox(user: User, flow: dict[str, Any], provider: str, tokens: oauth.TokenSet) -> None:
+    """The person may consent as another account than the address typed (login_hint is
+    only a hint): its tokens would then read somebody else's mail under this name."""
+    consented = oauth.signed_in_address(tokens)
+    expected = flow["email"]
+    if flow["account_id"] is not None:
+        account = MailAccount.objects.filter(pk=flow["account_id"], user=user).first()
+        expected = account.email if account else expected
+    if consented is not None and consented.casefold() != expected.casefold():
+        raise SignInRefused(
+            f"You signed in to {provider} as {consented}, not as {expected}. "
+            f"Sign in as {expected}, or add {consented} as an account of its own."
+        )
 
 
 def _mail_provider(mail_provider_id: str) -> mail_providers.Provider | None:

@@ -24,11 +24,13 @@ from accounts.services.mail_accounts import (
     do_update_account,
 )
 from accounts.services.removal import Removal, do_remove_account, outbox_on_removal
+from accounts.views.oauth import allows_sign_in_forms
 from mailbox.protocols.types import Credentials
 
 TEMPLATE = "accounts/mail_account_form.html"
 
 
+@allows_sign_in_forms
 @login_required
 def mail_accounts(request: HttpRequest) -> HttpResponse:
     accounts = request.user.mail_accounts.select_related("oauth_grant").prefetch_related(
@@ -37,6 +39,7 @@ def mail_accounts(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/mail_accounts.html", {"accounts": accounts})
 
 
+@allows_sign_in_forms
 @sensitive_post_parameters("password", "smtp_password")
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -49,6 +52,7 @@ def mail_account_add(request: HttpRequest) -> HttpResponse:
     return _save(request, form, account=None)
 
 
+@allows_sign_in_forms
 @sensitive_post_parameters("password", "smtp_password")
 @login_required
 @require_POST
@@ -56,6 +60,7 @@ def mail_account_discover(request: HttpRequest) -> HttpResponse:
     return _discover(request)
 
 
+@allows_sign_in_forms
 @sensitive_post_parameters("password", "smtp_password")
 @login_required
 @require_http_methods(["GET", "POST"])
