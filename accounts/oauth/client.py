@@ -7,6 +7,7 @@ or puts a token, code, verifier or secret into an exception message.
 
 import base64
 import hashlib
+import json
 import secrets
 import ssl
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ class TokenSet:
     access_token: str
     expires_in: int  # seconds
     refresh_token: str | None  # None: keep the one we have (no rotation)
+    id_token: str | None = None  # OpenID Connect, when the "openid" scope was asked for
 
 
 class TokenRequestFailed(Exception):
@@ -124,4 +126,30 @@ def _token_set(body: dict[str, object], provider: str) -> TokenSet:
         expires_in = int(body.get("expires_in", 3600))  # type: ignore[call-overload]
     except (TypeError, ValueError):
         expires_in = 3600
-    return TokenSet(access, expires_in, refresh_token if isinstance(refresh_token, str) else None)
+    id_token = body.get("id_token")
+    return TokenSet(
+        access,
+        expires_in,
+        refresh_token if isinstance(refresh_token, str) else None,
+        id_token if isinstance(id_token, str) else None,
+    )
+
+
+def signed_in_address(tokens: TokenSet) -> str | None:
+    """The verified address of the account that consented, from the ID token's claims; None
+    when there is no ID token or it names no verified address.
+
+    The signature is not checked: the token came straight from the provider's token endpoint
+    over verified TLS, which OpenID Connect Core (3.1.3.7) accepts in its place."""
+    parts = (tokens.id_token or "").split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        padded = parts[1] + "=" * (-len(parts[1]) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(claims, dict) or claims.get("email_verified") is not True:
+        return None
+    email = claims.get("email")
+    return email if isinstance(email, str) and email else None

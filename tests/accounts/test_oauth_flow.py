@@ -51,7 +51,7 @@ def test_start_sends_the_person_to_the_provider_with_pkce_and_a_state(
     assert query["client_id"] == CLIENT_ID
     assert query["redirect_uri"] == f"{SITE_URL}/settings/accounts/oauth/callback/"
     assert query["response_type"] == "code"
-    assert query["scope"] == "https://mail.google.com/"
+    assert query["scope"] == "https://mail.google.com/ openid email"
     assert query["code_challenge_method"] == "S256"
     assert len(query["code_challenge"]) == 43
     assert len(query["state"]) >= 43
@@ -233,6 +233,67 @@ def test_the_edit_page_of_a_password_account_keeps_its_password_fields(
 
     assert 'name="password"' in page and 'name="smtp_password"' in page
     assert "Sign in with" not in page
+
+
+def test_consenting_as_another_mailbox_is_refused_and_stores_nothing(
+    client: Client, alice: User, provider: AuthorizationServer, test_ca: TestCA
+) -> None:
+    provider.consent_as = "someone.else@gmail.com"  # login_hint is only a hint
+
+    response = sign_in(client, test_ca)
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "You signed in to Google as someone.else@gmail.com, not as alice@gmail.com" in page
+    assert not MailAccount.objects.filter(user=alice).exists()
+    assert not OAuthGrant.objects.exists()
+
+
+def test_signing_in_again_as_another_mailbox_keeps_the_grant_as_it_was(
+    client: Client, alice: User, provider: AuthorizationServer, test_ca: TestCA
+) -> None:
+    sign_in(client, test_ca)
+    account = MailAccount.objects.get(user=alice)
+    before = OAuthGrant.objects.get(account=account).refresh_token_encrypted
+    provider.consent_as = "someone.else@gmail.com"
+
+    response = sign_in(client, test_ca, account=str(account.pk))
+
+    assert response.status_code == 400
+    assert b"not as alice@gmail.com" in response.content
+    assert OAuthGrant.objects.get(account=account).refresh_token_encrypted == before
+
+
+def csp_form_action(response: Any) -> str:
+    policy = response["Content-Security-Policy"]
+    return next(d for d in policy.split("; ") if d.startswith("form-action "))
+
+
+def test_pages_with_sign_in_buttons_let_their_forms_go_on_to_the_provider(
+    client: Client, alice: User, provider: AuthorizationServer, test_ca: TestCA
+) -> None:
+    """Chromium applies form-action to where the POST to oauth_start is redirected."""
+    sign_in(client, test_ca)
+    account = MailAccount.objects.get(user=alice)
+    pages = [
+        reverse("accounts:mail_account_add"),
+        reverse("accounts:mail_accounts"),
+        reverse("accounts:mail_account_edit", args=[account.pk]),
+    ]
+
+    for page in pages:
+        assert csp_form_action(client.get(page)) == f"form-action 'self' {provider.base_url}"
+    assert csp_form_action(client.get(reverse("mail:inbox"))) == "form-action 'self'"
+
+
+def test_without_a_provider_set_up_forms_stay_on_this_site(
+    client: Client, alice: User, provider: AuthorizationServer, settings: Any
+) -> None:
+    settings.OAUTH_GOOGLE_CLIENT_ID = settings.OAUTH_MICROSOFT_CLIENT_ID = ""
+
+    response = client.get(reverse("accounts:mail_account_add"))
+
+    assert csp_form_action(response) == "form-action 'self'"
 
 
 def test_nobody_signs_in_again_for_another_persons_account(

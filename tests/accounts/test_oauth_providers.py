@@ -22,7 +22,8 @@ def test_google_and_microsoft_are_described_with_their_endpoints_and_scopes() ->
     google, microsoft = SHIPPED["google"], SHIPPED["microsoft"]
 
     assert google.token_endpoint == "https://oauth2.googleapis.com/token"
-    assert google.scopes == ("https://mail.google.com/",)
+    # openid + email: the ID token names the account that consented (checked on the callback).
+    assert google.scopes == ("https://mail.google.com/", "openid", "email")
     assert dict(google.authorization_params) == {"access_type": "offline", "prompt": "consent"}
     # "common": personal Microsoft accounts and work or school ones alike.
     assert microsoft.authorization_endpoint.startswith("https://login.microsoftonline.com/common/")

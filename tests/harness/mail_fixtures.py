@@ -8,8 +8,8 @@
   restart a server; each is stopped at teardown.
 - `oauth_server` and `oauth_mail_servers` (module): a token issuer (tests/harness/
   oauth_server.py) and a factory of instances whose Dovecot (and Postfix, through it) also
-  accept its tokens, with OAUTHBEARER and XOAUTH2 or the mechanisms asked for. Only the tests
-  that ask for them run a Dovecot with OAuth on.
+  accept its tokens, with OAUTHBEARER and XOAUTH2 or the mechanisms asked for, on the mail
+  domains asked for. Only the tests that ask for them run a Dovecot with OAuth on.
 
 Dovecot and Postfix are installed (scripts/install-system-deps.sh) before the first test when
 they are missing and we are root, outside pytest-timeout's per-test limit. Without them, or
@@ -171,19 +171,25 @@ def oauth_mail_servers(
 ) -> Iterator[Callable[..., MailServers]]:
     """Factory: `oauth_mail_servers(mechanisms=("xoauth2",))` -> a private instance that also
     signs in with `oauth_server`'s tokens over those SASL mechanisms (default: OAUTHBEARER and
-    XOAUTH2). One instance per mechanisms, shared by the module's tests: they must not stop it."""
-    started: dict[tuple[str, ...], MailServers] = {}
+    XOAUTH2); `domains=("gmail.com",)` hosts other mail domains than example.test and
+    other.test. One instance per mechanisms and domains, shared by the module's tests: they
+    must not stop it."""
+    started: dict[tuple[tuple[str, ...], tuple[str, ...]], MailServers] = {}
 
-    def start(mechanisms: tuple[str, ...] = ("oauthbearer", "xoauth2")) -> MailServers:
-        if mechanisms not in started:
-            started[mechanisms] = start_mail_servers(
+    def start(
+        mechanisms: tuple[str, ...] = ("oauthbearer", "xoauth2"),
+        domains: tuple[str, ...] = MailServerOptions.domains,
+    ) -> MailServers:
+        if (mechanisms, domains) not in started:
+            started[mechanisms, domains] = start_mail_servers(
                 test_ca,
                 MailServerOptions(
+                    domains=domains,
                     oauth_introspection_url=oauth_server.introspection_url,
                     oauth_mechanisms=mechanisms,
                 ),
             )
-        return started[mechanisms]
+        return started[mechanisms, domains]
 
     yield start
     _stop_all(list(started.values()))
