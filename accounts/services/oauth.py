@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -202,15 +203,24 @@ def do_store_grant(
     if account is None:
         account = _create_account(user, flow["email"], mail_provider)
     expires_at = timezone.now() + dt.timedelta(seconds=tokens.expires_in)
+    fresh = {
+        "provider": oauth_provider_id,
+        "refresh_token_encrypted": crypto.encrypt(tokens.refresh_token or ""),
+        "access_token_encrypted": crypto.encrypt(tokens.access_token),
+        "access_token_expires_at": expires_at,
+        "needs_sign_in": False,
+        "sign_in_problem": "",
+    }
+    # Signing in again ends a refresh in flight: its lease goes (its writes are conditional on
+    # it, so the old token never overwrites these) and the generation moves on.
     OAuthGrant.objects.update_or_create(
         account=account,
+        create_defaults=fresh,
         defaults={
-            "provider": oauth_provider_id,
-            "refresh_token_encrypted": crypto.encrypt(tokens.refresh_token or ""),
-            "access_token_encrypted": crypto.encrypt(tokens.access_token),
-            "access_token_expires_at": expires_at,
-            "needs_sign_in": False,
-            "sign_in_problem": "",
+            **fresh,
+            "refresh_lease_owner": "",
+            "refresh_lease_expires_at": None,
+            "generation": F("generation") + 1,
         },
     )
     return account

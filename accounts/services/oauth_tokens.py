@@ -122,7 +122,7 @@ def _refresh_holding_lease(account: MailAccount, owner: str, seen: int, force: b
         )
     except oauth.OAuthError as exc:
         if exc.code == "invalid_grant":
-            raise SignInRequired(_mark_needs_sign_in(grant, account)) from None
+            raise SignInRequired(_mark_needs_sign_in(grant, account, owner)) from None
         raise TokenUnavailable(f"{client.provider.name} refused to renew ({exc.code}).") from None
     except oauth.TokenRequestFailed as exc:
         raise TokenUnavailable(str(exc)) from None
@@ -145,14 +145,15 @@ def _store(grant_id: int, owner: str, tokens: oauth.TokenSet) -> None:
         logger.warning("OAuth grant %s: lease lost before the new token was stored", grant_id)
 
 
-def _mark_needs_sign_in(grant: OAuthGrant, account: MailAccount) -> str:
+def _mark_needs_sign_in(grant: OAuthGrant, account: MailAccount, owner: str) -> str:
     found = provider(grant.provider)
     name = found.name if found else grant.provider
     problem = (
         f"{name} no longer accepts this app's access to {account.email} (it was revoked, or "
         f"the password changed). Sign in with {name} again to keep receiving and sending mail."
     )
-    OAuthGrant.objects.filter(pk=grant.pk).update(
+    # Only while the lease is ours: a sign-in meanwhile took it away with the old token.
+    OAuthGrant.objects.filter(pk=grant.pk, refresh_lease_owner=owner).update(
         needs_sign_in=True,
         sign_in_problem=problem,
         access_token_encrypted="",

@@ -149,3 +149,28 @@ def test_two_workers_refreshing_at_once_make_one_token_request(
     assert len(tokens) == 2 and tokens[0] == tokens[1]
     assert len(refreshes(provider)) == 1
     assert OAuthGrant.objects.get(account=account).generation == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.both_databases
+def test_signing_in_again_wins_over_a_refresh_in_flight(
+    client: Client, account: MailAccount, provider: AuthorizationServer, test_ca: TestCA
+) -> None:
+    """A worker holding the refresh lease with the old refresh token finishes after the
+    person signed in again: neither its token nor its 'revoked' verdict may replace theirs."""
+    from accounts.oauth.client import TokenSet
+    from accounts.services import oauth_tokens
+
+    grant = OAuthGrant.objects.get(account=account)
+    assert oauth_tokens._claim(grant.pk, "worker-1")  # its refresh is on the wire
+
+    assert sign_in(client, test_ca, account=str(account.pk)).status_code == 302
+    signed_in = OAuthGrant.objects.get(account=account)
+    oauth_tokens._store(grant.pk, "worker-1", TokenSet("stale-access", 3600, "stale-refresh"))
+    oauth_tokens._mark_needs_sign_in(grant, account, "worker-1")
+
+    after = OAuthGrant.objects.get(account=account)
+    assert signed_in.generation == grant.generation + 1 and signed_in.refresh_lease_owner == ""
+    assert after.refresh_token() == signed_in.refresh_token() != "stale-refresh"
+    assert after.access_token() == signed_in.access_token() != "stale-access"
+    assert not after.needs_sign_in
