@@ -31,6 +31,7 @@ from accounts import crypto
 from accounts.models import MailAccount, OAuthGrant
 from accounts.oauth import client as oauth
 from accounts.services.oauth import client_for, provider
+from mailbox.protocols.errors import MailProtocolError
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +39,14 @@ REFRESH_MARGIN = dt.timedelta(minutes=5)
 POLL_SECONDS = 0.1
 
 
-class SignInRequired(Exception):
-    """The account must sign in with its provider again; the message is for the person."""
+# Mail protocol errors, so that everything opening a session (sync, action replay, sending,
+# Sent and Drafts copies) treats them like a server it cannot sign in to right now: it keeps
+# the work and tries later. Their message is for the person.
+class SignInRequired(MailProtocolError):
+    """The account must sign in with its provider again."""
 
 
-class TokenUnavailable(Exception):
+class TokenUnavailable(MailProtocolError):
     """No token right now (provider unreachable, another refresh stuck): try again later."""
 
 

@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import TypeVar
 
 from accounts.models import MailAccount, OAuthGrant
-from accounts.services.oauth_tokens import access_token_for
+from accounts.services.oauth_tokens import TokenUnavailable, access_token_for
 from accounts.services.policy import network_policy
 from mailbox.protocols import imap, pop3, smtp
 from mailbox.protocols.errors import TokenRejected
@@ -80,8 +80,22 @@ def _signed_in(
         try:
             client = stack.enter_context(opener(_token_credentials(account, username)))
         except TokenRejected:
-            client = stack.enter_context(opener(_token_credentials(account, username, force=True)))
+            renewed = _token_credentials(account, username, force=True)
+            try:
+                client = stack.enter_context(opener(renewed))
+            except TokenRejected as exc:
+                raise _refused_even_renewed(account) from exc
         yield client
+
+
+def _refused_even_renewed(account: MailAccount) -> TokenUnavailable:
+    """Not the password's kind of failure (a setting the person must fix, which fails
+    outgoing mail at once): the provider or the server may be having a moment, so the work
+    waits and is tried again, and the person sees why."""
+    return TokenUnavailable(
+        f"The mail server did not accept {account.email}'s sign-in, even renewed just now: "
+        "trying again later. If this goes on, sign in with the provider again."
+    )
 
 
 def _token_credentials(account: MailAccount, username: str, *, force: bool = False) -> Credentials:

@@ -11,9 +11,11 @@ from django.utils import timezone
 
 from accounts.models import MailAccount, OAuthGrant, User
 from accounts.services import connection
-from mailbox.models import OutgoingMessage, OutgoingState
+from mailbox.models import MessageLocation, OutgoingMessage, OutgoingState, PendingAction
+from mailbox.models.actions import ActionState
 from mailbox.protocols.mime_build import OutgoingDraft, build_message, new_message_id
 from mailbox.services import outbox
+from mailbox.services.actions import Flag, do_set_flag, replay_account
 from mailbox.services.connections import imap_session, smtp_session
 from mailbox.services.sync.account import sync_account
 from tests.accounts.factories import make_account
@@ -203,3 +205,42 @@ def test_its_settings_are_saved_after_a_test_with_the_token(
 
     assert response.status_code == 302, response.content.decode()[-2000:]
     assert MailAccount.objects.get(pk=mail_account.pk).display_name == "Alice Token"
+
+
+def test_a_token_refused_even_renewed_keeps_the_message_waiting(
+    account: tuple[MailAccount, MailServers],
+    provider: AuthorizationServer,
+    oauth_server: OAuthServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The server refuses every token (its provider is having a moment): not a wrong setting,
+    so the message waits for another try instead of failing at once."""
+    mail_account, _ = account
+    monkeypatch.setattr(oauth_server, "introspect", lambda token: {"active": False})
+    message = queue_to(mail_account, "bob@example.test")
+
+    assert outbox.claim_due("worker-1") == [message.pk]
+    outcome = outbox.send_claimed(message.pk, "worker-1")
+
+    row = OutgoingMessage.objects.get(pk=message.pk)
+    assert outcome.state == row.state == OutgoingState.QUEUED
+    assert "did not accept" in row.last_error and "even renewed just now" in row.last_error
+    assert [form["grant_type"] for form in provider.token_requests] == ["refresh_token"]
+
+
+def test_a_revoked_grant_leaves_a_change_made_here_waiting_with_words(
+    account: tuple[MailAccount, MailServers], provider: AuthorizationServer
+) -> None:
+    mail_account, servers = account
+    servers.seed(mail_account.email, [messages.plain_text()])
+    assert sync_account(mail_account.pk).error == ""
+    provider.revoke_refresh_tokens_of(mail_account.email)
+    OAuthGrant.objects.filter(account=mail_account).update(access_token_expires_at=None)
+    do_set_flag(MessageLocation.objects.filter(folder__account=mail_account), Flag.FLAGGED, True)
+
+    replay_account(mail_account.pk, owner="test")  # raises nothing
+
+    action = PendingAction.objects.get(account=mail_account)
+    assert action.state == ActionState.PENDING
+    assert "Sign in with Google again" in action.error
+    assert action.next_attempt_at is not None and action.next_attempt_at > timezone.now()

@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import MailAccount
+from accounts.services.oauth_tokens import SignInRequired
 from mailbox.models import Message, MessageLocation, PendingAction
 from mailbox.models.actions import ActionKind, ActionState
 from mailbox.protocols import errors
@@ -40,6 +41,7 @@ ACCOUNT_PROBLEMS = (
     errors.TlsUnavailable,
     errors.ForbiddenAddress,
     errors.NameNotFound,
+    SignInRequired,
 )
 
 
