@@ -25,6 +25,7 @@ from email import message_from_bytes
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
+from typing import Any
 from urllib.parse import unquote
 
 from mailbox.protocols.mime_charsets import decode_bytes
@@ -155,15 +156,7 @@ def parse_body(raw: bytes) -> ParsedBody:
     message, body = _parse(raw, problems)
     _read_headers(message, problems)
     _shape_problems(message, raw, problems)
-    return ParsedBody(
-        text=body.text,
-        html=body.html,
-        attachments=tuple(body.attachments),
-        has_attachments=any(not info.is_inline for info in body.attachments),
-        snippet=snippet(body.text, body.html),
-        size=len(raw),
-        problems=tuple(dict.fromkeys(problems)),
-    )
+    return ParsedBody(**_content(body, raw), problems=tuple(dict.fromkeys(problems)))
 
 
 def parse_headers(raw: bytes) -> ParsedMessage:
@@ -190,14 +183,21 @@ def _assemble(message: Message, body: "_Body", raw: bytes, problems: list[str]) 
         cc=parse_addresses(headers.get("cc", []), problems),
         bcc=parse_addresses(headers.get("bcc", []), problems),
         reply_to=parse_addresses(headers.get("reply-to", []), problems),
-        text=body.text,
-        html=body.html,
-        attachments=tuple(body.attachments),
-        has_attachments=any(not info.is_inline for info in body.attachments),
-        snippet=snippet(body.text, body.html),
-        size=len(raw),
-        problems=tuple(dict.fromkeys(problems)),
+        **_content(body, raw),
+        problems=tuple(dict.fromkeys(problems)),  # last: the fields above add to them
     )
+
+
+def _content(body: "_Body", raw: bytes) -> dict[str, Any]:
+    """The fields ParsedMessage and ParsedBody share, but their problems."""
+    return {
+        "text": body.text,
+        "html": body.html,
+        "attachments": tuple(body.attachments),
+        "has_attachments": any(not info.is_inline for info in body.attachments),
+        "snippet": snippet(body.text, body.html),
+        "size": len(raw),
+    }
 
 
 def _shape_problems(message: Message, raw: bytes, problems: list[str]) -> None:
