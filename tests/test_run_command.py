@@ -96,6 +96,45 @@ def test_it_runs_web_workers_and_beat_and_prints_a_sign_in_hint(tmp_path: Path) 
         assert "'name': 'sync'" in worker_part and "'name': 'send'" not in worker_part
     finally:
         stop_group(process)
+    # Stopping the command stops everything it started: no worker or beat lives on (the
+    # Procfile execs each command: a shell in between died and left its celery running).
+    leftover = wait_gone(started_with(f"WEBMAIL_ENV_FILE={env['WEBMAIL_ENV_FILE']}"), 30)
+    for pid in leftover:  # ours: this run started them
+        os.kill(pid, signal.SIGKILL)
+    assert leftover == []
+
+
+def started_with(marker: str) -> list[int]:
+    """The pids of processes whose environment holds `marker` (a run's own .env path)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        if marker.encode() in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+def wait_gone(pids: list[int], seconds: float) -> list[int]:
+    """The pids still alive after `seconds` (zombies count as gone)."""
+    deadline = time.monotonic() + seconds
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = [pid for pid in alive if _running(pid)]
+    return alive
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def stop_group(process: subprocess.Popen[str]) -> None:
