@@ -6,7 +6,6 @@ refusal by the server (the SMTP server's SIZE) is shown in its words. No worker 
 account's servers are a closed loopback port. No page may break the CSP."""
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from mailbox.models import ComposeUpload, Folder, FolderRole, OutgoingMessage
 from mailbox.protocols import mime
 from mailbox.protocols.types import Security, Server
 from tests.accounts.factories import make_account
-from tests.browser.mail_support import BrowserWatch, sign_in, watch
+from tests.browser.mail_support import BrowserWatch, sign_in
 from tests.views.auth_support import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,15 +37,6 @@ DROP = """([name, bytes]) => {
     form.dispatchEvent(new DragEvent(kind, {dataTransfer: data, bubbles: true, cancelable: true}));
   }
 }"""
-
-
-@pytest.fixture
-def seen(page: Page) -> Iterator[BrowserWatch]:
-    found = watch(page)
-    yield found
-    assert found.csp_reports == []
-    assert found.errors == []
-    assert found.dialogs == []
 
 
 def open_compose(page: Page, live_server: Any) -> MailAccount:

@@ -5,7 +5,7 @@ typing replaces it: the server holds one draft, with the latest text. No Celery 
 the draft tasks run in the web request (the live server is this process). No CSP breaks."""
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from mailbox.protocols import mime
 from mailbox.services.sync import sync_account
 from mailbox.tasks import drafts as draft_tasks
 from mailbox.tasks.drafts import remove_server_draft_task, store_server_draft_task
-from tests.browser.mail_support import BrowserWatch, sign_in, synced_account, watch
+from tests.browser.mail_support import BrowserWatch, sign_in, synced_account
 from tests.harness.mailservers import MailServers, MailUser, StoredMessage
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -31,15 +31,6 @@ class RunsHere:
 
     def delay(self, *args: Any) -> None:
         self.task.apply(args=args)
-
-
-@pytest.fixture
-def seen(page: Page) -> Iterator[BrowserWatch]:
-    found = watch(page)
-    yield found
-    assert found.csp_reports == []
-    assert found.errors == []
-    assert found.dialogs == []
 
 
 @pytest.fixture(autouse=True)

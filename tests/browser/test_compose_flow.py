@@ -4,7 +4,6 @@ the message. No worker runs here: the task enqueued on commit waits in this run'
 queue (tests/settings.py gives every run its own prefix), so nothing reaches an SMTP server;
 the account's servers are a closed loopback port anyway. No page may break the CSP."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,21 +12,12 @@ from playwright.sync_api import Page, expect
 from mailbox.models import Folder, FolderRole, OutgoingMessage
 from mailbox.protocols.types import Security, Server
 from tests.accounts.factories import make_account
-from tests.browser.mail_support import BrowserWatch, sign_in, watch
+from tests.browser.mail_support import BrowserWatch, sign_in
 from tests.views.auth_support import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NOWHERE = Server("127.0.0.1", 9, Security.TLS)  # nothing listens
-
-
-@pytest.fixture
-def seen(page: Page) -> Iterator[BrowserWatch]:
-    found = watch(page)
-    yield found
-    assert found.csp_reports == []
-    assert found.errors == []
-    assert found.dialogs == []
 
 
 def test_a_person_writes_and_sends_a_message(

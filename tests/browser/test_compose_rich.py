@@ -10,7 +10,7 @@ error."""
 import email
 import email.policy
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from pytest_django.fixtures import Settings
 
 from mailbox.models import OutgoingMessage
 from tests.accounts.factories import make_account
-from tests.browser.mail_support import BrowserWatch, sign_in, watch
+from tests.browser.mail_support import BrowserWatch, sign_in
 from tests.harness.celery_worker import CeleryWorker
 from tests.harness.mailservers import MailServers, MailUser
 from tests.harness.sending import account_for, copies, settled
@@ -29,15 +29,6 @@ from tests.views.auth_support import make_user
 from tests.views.message_support import deliver, mail, make_person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def seen(page: Page) -> Iterator[BrowserWatch]:
-    found = watch(page)
-    yield found
-    assert found.csp_reports == []
-    assert found.errors == []
-    assert found.dialogs == []
 
 
 def parts(raw: bytes) -> dict[str, str]:

@@ -4,7 +4,6 @@ response goes in where the cursor is, in the plain text body or the rich text ed
 may break the CSP."""
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from mailbox.models import Folder, FolderRole, SavedResponse
 from mailbox.protocols.types import Security, Server
 from mailbox.services.correspondents import record_written_to, refresh_from_messages
 from tests.accounts.factories import make_account
-from tests.browser.mail_support import BrowserWatch, sign_in, watch
+from tests.browser.mail_support import BrowserWatch, sign_in
 from tests.harness.messages import BASE_DATE
 from tests.views.auth_support import make_user
 from tests.views.message_support import deliver, mail
@@ -23,15 +22,6 @@ from tests.views.message_support import deliver, mail
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NOWHERE = Server("127.0.0.1", 9, Security.TLS)  # nothing listens
-
-
-@pytest.fixture
-def seen(page: Page) -> Iterator[BrowserWatch]:
-    found = watch(page)
-    yield found
-    assert found.csp_reports == []
-    assert found.errors == []
-    assert found.dialogs == []
 
 
 def person_with_mail() -> User:

@@ -19,7 +19,7 @@ from playwright.sync_api import Locator, Page, expect
 from mailbox.models import Folder, FolderRole, MessageLocation, Thread
 from mailbox.protocols.types import Security, Server
 from tests.accounts.factories import make_account
-from tests.browser.mail_support import PHONE, BrowserWatch, sign_in, watch
+from tests.browser.mail_support import PHONE, BrowserWatch, sign_in
 from tests.harness.messages import BASE_DATE
 from tests.views.auth_support import make_user
 from tests.views.message_support import deliver, mail
@@ -49,15 +49,6 @@ class Mailbox:
 
     def row(self, subject: str) -> Locator:
         return self.page.locator(f"#rows > li#row-{self.locations[subject].pk}")
-
-
-@pytest.fixture
-def seen(page: Page) -> Iterator[BrowserWatch]:
-    found = watch(page)
-    yield found
-    assert found.csp_reports == []
-    assert found.errors == []
-    assert found.dialogs == []
 
 
 @pytest.fixture

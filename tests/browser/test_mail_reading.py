@@ -26,7 +26,6 @@ from tests.browser.mail_support import (
     sign_in,
     synced_account,
     wait_until,
-    watch,
 )
 from tests.harness import messages
 from tests.harness.mailservers import MailServers, MailUser
@@ -153,17 +152,6 @@ def reader(mailboxes: Mailboxes, mail_servers: MailServers) -> Person:
         synced_account(user, mailboxes.work, mail_servers),
         synced_account(user, mailboxes.home, mail_servers),
     )
-
-
-@pytest.fixture
-def seen(page: Page) -> Iterator[BrowserWatch]:
-    """What the page reported. Every test must end without a CSP report, an uncaught error or
-    a dialog (checked at teardown, so a test that forgets still gets checked)."""
-    found = watch(page)
-    yield found
-    assert found.csp_reports == []
-    assert found.errors == []
-    assert found.dialogs == []
 
 
 @pytest.fixture

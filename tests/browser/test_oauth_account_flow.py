@@ -16,7 +16,7 @@ from pytest_django.fixtures import Settings
 from accounts.discovery import providers
 from accounts.models import MailAccount, User
 from mailbox.services.sync import sync_account
-from tests.browser.mail_support import BrowserWatch, sign_in, watch
+from tests.browser.mail_support import BrowserWatch, sign_in
 from tests.harness import messages
 from tests.harness.celery_worker import CeleryWorker
 from tests.harness.certs import TestCA
@@ -44,16 +44,6 @@ def page(browser: Browser) -> Iterator[Page]:
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()
-
-
-@pytest.fixture
-def seen(page: Page) -> Iterator[BrowserWatch]:
-    """Every test ends without a CSP report, an uncaught error or a dialog on its pages."""
-    found = watch(page)
-    yield found
-    assert found.csp_reports == []
-    assert found.errors == []
-    assert found.dialogs == []
 
 
 @pytest.fixture(scope="module")
