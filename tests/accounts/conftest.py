@@ -7,29 +7,18 @@ from typing import Any
 import pytest
 
 from tests.accounts.oauth_support import SITE_URL
-from tests.harness.certs import TestCA
 from tests.harness.oauth_authorization import CLIENT_ID, CLIENT_SECRET, AuthorizationServer
-from tests.harness.oauth_server import OAuthServer
-
-
-@pytest.fixture(scope="module")
-def _authorization_server(
-    oauth_server: OAuthServer, test_ca: TestCA
-) -> Iterator[AuthorizationServer]:
-    server = AuthorizationServer(oauth_server, test_ca).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
 def provider(
-    _authorization_server: AuthorizationServer, settings: Any, tmp_path: Path
+    authorization_server: AuthorizationServer, settings: Any, tmp_path: Path
 ) -> Iterator[AuthorizationServer]:
     """The local server as both Google and Microsoft, the app registered at it."""
-    _authorization_server.reset()
-    settings.OAUTH_PROVIDERS_FILE = _authorization_server.data_file(tmp_path / "providers.json")
+    authorization_server.reset()
+    settings.OAUTH_PROVIDERS_FILE = authorization_server.data_file(tmp_path / "providers.json")
     settings.SITE_URL = SITE_URL
     for name in ("GOOGLE", "MICROSOFT"):
         setattr(settings, f"OAUTH_{name}_CLIENT_ID", CLIENT_ID)
         setattr(settings, f"OAUTH_{name}_CLIENT_SECRET", CLIENT_SECRET)
-    yield _authorization_server
+    yield authorization_server

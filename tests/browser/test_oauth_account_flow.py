@@ -19,10 +19,8 @@ from mailbox.services.sync import sync_account
 from tests.browser.mail_support import BrowserWatch, sign_in
 from tests.harness import messages
 from tests.harness.celery_worker import CeleryWorker
-from tests.harness.certs import TestCA
 from tests.harness.mailservers import MailServers, MailUser
 from tests.harness.oauth_authorization import CLIENT_ID, CLIENT_SECRET, AuthorizationServer
-from tests.harness.oauth_server import OAuthServer
 from tests.views.auth_support import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -44,15 +42,6 @@ def page(browser: Browser) -> Iterator[Page]:
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()
-
-
-@pytest.fixture(scope="module")
-def authorization_server(
-    oauth_server: OAuthServer, test_ca: TestCA
-) -> Iterator[AuthorizationServer]:
-    server = AuthorizationServer(oauth_server, test_ca).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

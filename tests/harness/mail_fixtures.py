@@ -36,6 +36,7 @@ from tests.harness.mailservers import (
     ensure_installed,
     missing_packages,
 )
+from tests.harness.oauth_authorization import AuthorizationServer
 from tests.harness.oauth_server import OAuthServer
 from tests.harness.ports import STANDARD_HOST
 
@@ -161,6 +162,17 @@ def _stop_all(started: list[MailServers]) -> None:
 def oauth_server() -> Iterator[OAuthServer]:
     """Issues, revokes and expires access tokens; oauth_mail_servers' Dovecot asks it."""
     server = OAuthServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def authorization_server(
+    oauth_server: OAuthServer, test_ca: TestCA
+) -> Iterator[AuthorizationServer]:
+    """The local HTTPS provider (authorise, consent, token) whose tokens `oauth_server` knows;
+    tests set it up per test with reset() and their own provider data file."""
+    server = AuthorizationServer(oauth_server, test_ca).start()
     yield server
     server.stop()
 

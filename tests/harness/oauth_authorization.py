@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tests.harness.certs import TestCA
-from tests.harness.oauth_server import JsonHandler, OAuthServer
+from tests.harness.oauth_server import JsonHandler, OAuthServer, serve_in_background, stop_serving
 
 CLIENT_ID = "webmail-test-client"
 CLIENT_SECRET = "webmail-test-secret"
@@ -85,16 +85,11 @@ class AuthorizationServer:
 
     def start(self) -> "AuthorizationServer":
         self._http = _TlsServer((self.host, 0), _handler_for(self), self._context)
-        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
-        self._thread.start()
+        self._thread = serve_in_background(self._http)
         return self
 
     def stop(self) -> None:
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        stop_serving(self._http, self._thread)
 
     def reset(self) -> None:
         """Forgets recorded requests and options (codes and refresh tokens stay valid)."""

@@ -53,17 +53,11 @@ class OAuthServer:
 
     def start(self) -> "OAuthServer":
         self._http = ThreadingHTTPServer((self.host, 0), _handler_for(self))
-        self._http.daemon_threads = True
-        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
-        self._thread.start()
+        self._thread = serve_in_background(self._http)
         return self
 
     def stop(self) -> None:
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        stop_serving(self._http, self._thread)
 
     def issue(self, username: str, lifetime: float = 3600.0) -> str:
         """A new access token for `username`, valid for `lifetime` seconds."""
@@ -116,6 +110,22 @@ class JsonHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass
+
+
+def serve_in_background(http: ThreadingHTTPServer) -> threading.Thread:
+    """Answers requests from a daemon thread (each request in a thread of its own)."""
+    http.daemon_threads = True
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    return thread
+
+
+def stop_serving(http: ThreadingHTTPServer | None, thread: threading.Thread | None) -> None:
+    if http is not None:
+        http.shutdown()
+        http.server_close()
+    if thread is not None:
+        thread.join(timeout=5)
 
 
 def _handler_for(server: OAuthServer) -> type[BaseHTTPRequestHandler]:
