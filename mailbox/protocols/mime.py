@@ -50,6 +50,7 @@ __all__ = [
     "Address",
     "AttachmentInfo",
     "ParsedBody",
+    "Parsed",
     "ParsedMessage",
     "attachment_bytes",
     "inline_part",
@@ -104,6 +105,9 @@ class ParsedBody:
     snippet: str
     size: int
     problems: tuple[str, ...]  # of the body, and of the header block's shape (see parse_body)
+
+
+Parsed = ParsedMessage | ParsedBody  # what a parse gives: the whole message, or its body
 
 
 @dataclass

@@ -25,16 +25,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from mailbox.protocols.mime import (
-    ParsedBody,
-    ParsedMessage,
-    parse_body,
-    parse_headers,
-    parse_message,
-)
+from mailbox.protocols.mime import Parsed, parse_body, parse_headers, parse_message
 
 Kind = Literal["message", "headers", "body"]
-Parsed = ParsedMessage | ParsedBody
 _PARSERS: dict[str, Callable[[bytes], Parsed]] = {
     "message": parse_message,
     "headers": parse_headers,

@@ -38,16 +38,13 @@ FILLED_FIELDS = [
 class _Read:
     message_id: int
     stored: storage.StoredRaw
-    parsed: mime.ParsedMessage | mime.ParsedBody
-
-
-Parsed = mime.ParsedMessage | mime.ParsedBody
+    parsed: mime.Parsed
 
 
 def store_bodies(
     account_id: int,
     items: Iterable[tuple[int, bytes]],
-    parsed: Sequence[Parsed] | None = None,
+    parsed: Sequence[mime.Parsed] | None = None,
     prepared: Sequence[storage.PreparedRaw] | None = None,
 ) -> int:
     """Fills envelope-only messages (by id) from their raw bytes; returns how many.
