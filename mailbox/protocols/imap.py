@@ -73,6 +73,11 @@ class ImapClient(IMAPClient):
             ssl_context=context,
             timeout=policy.timeout,
         )
+        # IMAPClient sets imaplib's debug level to 5, at which imaplib formats the repr() of
+        # every reply, literals included, before its logger drops the line: a fifth of a first
+        # sync's fetching went into repr() of message bodies nobody logs.
+        if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
+            self._imap.debug = 0
 
     def _create_IMAP4(self) -> imaplib.IMAP4:  # noqa: N802 (IMAPClient's name)
         return _IMAP4(self._net_args)

@@ -1,5 +1,6 @@
 """IMAP sign-in checks against the real Dovecot."""
 
+import logging
 from collections.abc import Callable
 
 import pytest
@@ -115,3 +116,28 @@ def test_a_session_stays_signed_in_until_it_ends(
         folders = {name for _, _, name in client.list_folders()}
 
     assert "INBOX" in folders
+
+
+def test_the_protocol_trace_is_formatted_only_for_a_debug_log(
+    mail_servers: MailServers, mail_user: Callable[..., MailUser], caplog
+) -> None:
+    """imaplib formats every reply, message bodies included, for its trace: worth it for a
+    person debugging at DEBUG, a fifth of a first sync's fetching when nobody reads it."""
+    user = mail_user()
+    mail_servers.seed(user.address, [b"Subject: traced\r\n\r\nbody words here\r\n"])
+    server = server_for(mail_servers, IMAP, TLS)
+
+    caplog.set_level(logging.INFO, logger="imapclient.imaplib")
+    with imap.session(server, credentials(user), policy()) as client:
+        client.select_folder("INBOX")
+        client.fetch(client.search(), ["BODY.PEEK[]"])
+        quiet_level = client._imap.debug
+    assert quiet_level == 0
+    assert not [r for r in caplog.records if r.name == "imapclient.imaplib"]
+
+    caplog.set_level(logging.DEBUG, logger="imapclient.imaplib")
+    with imap.session(server, credentials(user), policy()) as client:
+        client.select_folder("INBOX")
+        client.fetch(client.search(), ["BODY.PEEK[]"])
+    traced = "\n".join(r.getMessage() for r in caplog.records if r.name == "imapclient.imaplib")
+    assert "body words here" in traced
