@@ -281,10 +281,10 @@ def _first_sync(account_id: int) -> tuple[float, float]:
     envelopes_done: list[float] = []
     real_bodies = imap_folder.fetch_missing_bodies
 
-    def bodies_stage(client, folder, heartbeat):  # type: ignore[no-untyped-def]
+    def bodies_stage(client, folder, *args):  # type: ignore[no-untyped-def]
         if folder.role == "inbox":
             envelopes_done.append(time.perf_counter() - started)
-        return real_bodies(client, folder, heartbeat)
+        return real_bodies(client, folder, *args)
 
     imap_folder.fetch_missing_bodies = bodies_stage  # type: ignore[assignment]
     try:

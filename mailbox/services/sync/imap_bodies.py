@@ -20,7 +20,8 @@ from mailbox.protocols.imap_fetch import STREAM_THRESHOLD
 from mailbox.protocols.mime_pool import Pending
 from mailbox.protocols.prefetch import prefetched
 from mailbox.services.sync.bodies import store_bodies
-from mailbox.services.sync.parsing import parser_pool
+from mailbox.services.sync.collector import older_objects_frozen
+from mailbox.services.sync.parsing import FolderParsers
 
 BODY_BATCH = 500
 BODY_BATCH_BYTES = 32 * 1024 * 1024  # a batch of big messages is held in memory no longer
@@ -28,7 +29,12 @@ BODY_BATCH_BYTES = 32 * 1024 * 1024  # a batch of big messages is held in memory
 Heartbeat = Callable[[], None]
 
 
-def fetch_missing_bodies(client: ImapClient, folder: Folder, heartbeat: Heartbeat) -> int:
+def fetch_missing_bodies(
+    client: ImapClient,
+    folder: Folder,
+    heartbeat: Heartbeat,
+    parsers: FolderParsers,
+) -> int:
     """Bodies of this folder's envelope-only messages, newest first, in batches.
 
     The list is read once: asking the database again for every batch cost more than the
@@ -44,11 +50,12 @@ def fetch_missing_bodies(client: ImapClient, folder: Folder, heartbeat: Heartbea
     )
     done = 0
     with (
-        parser_pool(len(todo)) as pool,
+        older_objects_frozen(),
         prefetched(_fetched_batches(client, folder.account_id, todo)) as fetched_batches,
     ):
         # Three batches at once: the next fetched and compressed (a thread), this one parsed
         # (a helper), the last one written to the database (here).
+        pool = parsers.for_stage(len(todo))
         waiting: deque[tuple[FetchedBatch, Pending]] = deque()
         for fetched in fetched_batches:
             _save_pending(folder, fetched.left)

@@ -16,10 +16,11 @@ from mailbox.protocols import imap_fetch, imap_folders, imap_sync
 from mailbox.protocols.imap import ImapClient
 from mailbox.protocols.mime_pool import Pending
 from mailbox.protocols.prefetch import prefetched
+from mailbox.services.sync.collector import older_objects_frozen
 from mailbox.services.sync.envelopes import header_block, store_envelopes
 from mailbox.services.sync.flags import apply_flags
 from mailbox.services.sync.imap_bodies import Heartbeat, fetch_missing_bodies
-from mailbox.services.sync.parsing import parser_pool
+from mailbox.services.sync.parsing import FolderParsers, folder_parsers
 from mailbox.services.sync.removal import forget_locations
 
 # Without CONDSTORE, flags are refreshed for the newest messages only: a bounded cost.
@@ -56,24 +57,42 @@ def sync_folder(
     # A first listing of an empty folder reads every flag itself; after an interrupted one,
     # what the earlier run stored may have changed since, so it is checked like any resync.
     first_time = folder.uidnext is None and not folder.locations.exists()
-    report.new = _new_envelopes(client, folder, state, heartbeat)
-    if not first_time:
-        report.flags_changed, report.removed = _changes(client, folder, state, report.removed)
-    folder.uidvalidity, folder.uidnext = state.uidvalidity, state.uidnext
-    folder.highestmodseq = state.highestmodseq
-    folder.sync_state = SyncState.BODIES if bodies else SyncState.SYNCED
-    _save_progress(folder)
-    if bodies:
-        report.bodies = fetch_missing_bodies(client, folder, heartbeat)
-        folder.sync_state = SyncState.SYNCED
+    with folder_parsers() as parsers:
+        report.new = _new_envelopes(client, folder, state, heartbeat, parsers)
+        _after_envelopes(client, folder, state, report, first_time, bodies=bodies)
+        if bodies:
+            report.bodies = fetch_missing_bodies(client, folder, heartbeat, parsers)
+            folder.sync_state = SyncState.SYNCED
     folder.synced_at = timezone.now()
     folder.last_error = ""
     _save_progress(folder)
     return report
 
 
+def _after_envelopes(
+    client: ImapClient,
+    folder: Folder,
+    state: imap_folders.FolderState,
+    report: FolderReport,
+    first_time: bool,
+    *,
+    bodies: bool,
+) -> None:
+    """Flags and expunges (but on a first listing), then the cursor: the folder is listed."""
+    if not first_time:
+        report.flags_changed, report.removed = _changes(client, folder, state, report.removed)
+    folder.uidvalidity, folder.uidnext = state.uidvalidity, state.uidnext
+    folder.highestmodseq = state.highestmodseq
+    folder.sync_state = SyncState.BODIES if bodies else SyncState.SYNCED
+    _save_progress(folder)
+
+
 def _new_envelopes(
-    client: ImapClient, folder: Folder, state: imap_folders.FolderState, heartbeat: Heartbeat
+    client: ImapClient,
+    folder: Folder,
+    state: imap_folders.FolderState,
+    heartbeat: Heartbeat,
+    parsers: FolderParsers,
 ) -> int:
     present = imap_sync.uids_in(client)
     since = folder.uidnext or 0
@@ -85,12 +104,13 @@ def _new_envelopes(
     wanted = [uid for uid in present if uid >= since and uid not in stored]
     count = 0
     with (
-        parser_pool(len(wanted)) as pool,
+        older_objects_frozen(),
         prefetched(imap_fetch.fetch_headers(client, wanted)) as headers,
     ):
         # A batch's headers are parsed by a helper while the next is fetched (a thread) and
         # the last one stored.
         waiting: deque[tuple[list[imap_fetch.HeaderInfo], Pending]] = deque()
+        pool = parsers.for_stage(len(wanted))
         for batch in headers:  # newest first
             waiting.append((batch, pool.submit("headers", [header_block(i) for i in batch])))
             if len(waiting) > 1:

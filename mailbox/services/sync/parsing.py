@@ -2,7 +2,7 @@
 
 A first sync of a big folder spends most of its time in the `email` parser; with the parsing
 in a helper (mailbox/protocols/mime_pool.py) the worker fetches the next batch and writes the
-last one meanwhile. A sync of a few new messages parses them itself: starting a helper would
+last one meanwhile. A stage with a few messages parses them itself: starting a helper would
 cost more than it saves.
 """
 
@@ -14,9 +14,29 @@ from django.conf import settings
 from mailbox.protocols.mime_pool import ParserPool
 
 
+class FolderParsers:
+    """The parsers of one folder's sync. Its stages (envelopes, then bodies) share one pool,
+    whose helpers start when a stage first has enough to parse: a first sync starts each
+    helper once, not once per stage."""
+
+    def __init__(self) -> None:
+        self._helpers = ParserPool(settings.MAIL_SYNC_PARSERS)
+        self._in_worker = ParserPool(0)
+
+    def for_stage(self, messages: int) -> ParserPool:
+        """Where a stage with `messages` to parse parses them."""
+        if messages >= settings.MAIL_SYNC_PARSE_POOL_MIN:
+            return self._helpers
+        return self._in_worker
+
+    def close(self) -> None:
+        self._helpers.close()
+
+
 @contextmanager
-def parser_pool(messages: int) -> Iterator[ParserPool]:
-    """A pool for `messages` messages to parse: helpers only for a big enough job."""
-    big = messages >= settings.MAIL_SYNC_PARSE_POOL_MIN
-    with ParserPool(settings.MAIL_SYNC_PARSERS if big else 0) as pool:
-        yield pool
+def folder_parsers() -> Iterator[FolderParsers]:
+    parsers = FolderParsers()
+    try:
+        yield parsers
+    finally:
+        parsers.close()
