@@ -114,6 +114,7 @@ def _store_batch(folder: Any, raws: list[bytes]) -> None:
     from django.db.models import Max
 
     from mailbox.models import MessageLocation
+    from mailbox.protocols.imap_envelopes import envelopes_of
     from mailbox.protocols.imap_fetch import HeaderInfo
     from mailbox.services.sync.bodies import store_bodies
     from mailbox.services.sync.envelopes import store_envelopes
@@ -131,7 +132,7 @@ def _store_batch(folder: Any, raws: list[bytes]) -> None:
         )
         for offset, raw in enumerate(raws)
     ]
-    store_envelopes(folder, infos)
+    store_envelopes(folder, envelopes_of(infos))
     uids = [info.uid for info in infos]
     stored = MessageLocation.objects.filter(folder=folder, uid__in=uids)
     message_of_uid = dict(stored.values_list("uid", "message_id"))

@@ -68,14 +68,37 @@ def fetch_headers(
     client: ImapClient, uids: Iterable[int] | Literal["all"], *, batch: int = HEADER_BATCH
 ) -> Iterator[list[HeaderInfo]]:
     """Batches of HeaderInfo, highest UIDs first; messages expunged meanwhile are left out."""
+    for reply in header_replies(client, uids, batch=batch):
+        with replies(client, "UID FETCH (headers)"):
+            infos = read_header_reply(reply)
+        yield infos
+
+
+@dataclass(frozen=True)
+class HeaderReply:
+    """One batch's UID FETCH reply, not read yet: imaplib's data, and the UIDs asked for."""
+
+    uids: list[int]  # highest first
+    data: list[Any]
+
+
+def header_replies(
+    client: ImapClient, uids: Iterable[int] | Literal["all"], *, batch: int = HEADER_BATCH
+) -> Iterator[HeaderReply]:
+    """fetch_headers() without the reading, which the caller may do elsewhere (a sync hands
+    it to its parsing helper): read_header_reply() gives the batch's HeaderInfo."""
     wanted = uids_in(client) if uids == "all" else list(set(uids))
     wanted.sort(reverse=True)
     items = _header_items(client)
     for chunk in batches(wanted, batch):
         data = uid_command(client, "FETCH", ",".join(map(str, chunk)), f"({' '.join(items)})")
-        with replies(client, "UID FETCH (headers)"):
-            infos = header_infos(chunk, data)
-        yield infos
+        yield HeaderReply(chunk, data)
+
+
+def read_header_reply(reply: HeaderReply) -> list[HeaderInfo]:
+    """Raises IMAPClient's ProtocolError (or worse) on a reply it cannot read: call it inside
+    imap_calls.replies() to have the typed error."""
+    return header_infos(reply.uids, reply.data)
 
 
 def header_infos(uids: Sequence[int], data: list[Any]) -> list[HeaderInfo]:

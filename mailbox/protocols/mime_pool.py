@@ -4,7 +4,9 @@ The standard `email` parser is pure Python and most of a first sync's work (see
 benchmarks/sync_first.py); one process cannot parse while it also waits on IMAP and writes to
 the database. `ParserPool` starts `workers` helper interpreters (plain subprocesses running
 `serve()`: a Celery prefork child may not start multiprocessing children) and hands each batch
-of raw messages to the next one; `result()` gives a batch's ParsedMessages in the order asked.
+to the next one; `result()` gives a batch's results in the order asked. A batch is of one
+kind: raw messages to parse whole, as header blocks or for their bodies, or header-fields
+FETCH replies to read into envelopes (imap_envelopes).
 
 Frames on the pipes are a 4-byte length and a pickle: the helpers are our own children, fed
 only by this process. A helper that dies (or never started) costs nothing but speed: its
@@ -23,15 +25,25 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
-from mailbox.protocols.mime import Parsed, parse_body, parse_headers, parse_message
+from mailbox.protocols.mime import parse_body, parse_headers, parse_message
 
-Kind = Literal["message", "headers", "body"]
-_PARSERS: dict[str, Callable[[bytes], Parsed]] = {
+Kind = Literal["message", "headers", "body", "envelopes"]
+
+
+def _read_envelopes(reply: Any) -> Any:
+    # Imported on first use: the IMAP modules cost a helper that only parses their start-up.
+    from mailbox.protocols.imap_envelopes import read_envelopes
+
+    return read_envelopes(reply)
+
+
+_PARSERS: dict[str, Callable[[Any], Any]] = {
     "message": parse_message,
     "headers": parse_headers,
     "body": parse_body,
+    "envelopes": _read_envelopes,
 }
 _LENGTH = struct.Struct("!I")
 PIPE_BYTES = 1024 * 1024
@@ -47,15 +59,16 @@ _BOOT = (
 
 
 class Pending:
-    """A batch handed to the pool; `result()` waits for its ParsedMessages."""
+    """A batch handed to the pool; `result()` waits for its results (ParsedMessages, or each
+    reply's envelopes)."""
 
     def __init__(
-        self, kind: Kind, raws: Sequence[bytes], helper: "_Helper | None", timeout: float
+        self, kind: Kind, raws: Sequence[Any], helper: "_Helper | None", timeout: float
     ) -> None:
         self._kind, self._raws, self._helper, self._timeout = kind, raws, helper, timeout
-        self._answer: queue.Queue[list[Parsed] | None] = queue.Queue(maxsize=1)
+        self._answer: queue.Queue[list[Any] | None] = queue.Queue(maxsize=1)
 
-    def result(self) -> list[Parsed]:
+    def result(self) -> list[Any]:
         parsed = None
         if self._helper is not None:
             try:
@@ -80,7 +93,7 @@ class ParserPool:
             self._helpers = [h for h in (_start() for _ in range(self._workers)) if h]
         return self._helpers
 
-    def submit(self, kind: Kind, raws: Sequence[bytes]) -> Pending:
+    def submit(self, kind: Kind, raws: Sequence[Any]) -> Pending:
         helper = self._next_helper()
         pending = Pending(kind, raws, helper, self._answer_timeout)
         if helper is not None:

@@ -10,6 +10,7 @@ from mailbox import storage
 from mailbox.models import Folder, Message, MessageLocation
 from mailbox.models.messages import BodyState
 from mailbox.protocols import imap, imap_fetch, imap_folders, mime
+from mailbox.protocols.imap_envelopes import envelopes_of
 from mailbox.protocols.types import Credentials, NetworkPolicy, Security, Server
 from mailbox.services.sync import sync_account
 from mailbox.services.sync.envelopes import store_envelopes
@@ -123,7 +124,7 @@ def test_replaying_an_envelope_batch_changes_nothing(mailbox_pair, mail_servers)
         imap_folders.select(client, "INBOX", readonly=True)
         batch = next(imap_fetch.fetch_headers(client, "all"))
 
-    assert store_envelopes(inbox, batch) == 0
+    assert store_envelopes(inbox, envelopes_of(batch)) == 0
     assert MessageLocation.objects.filter(folder=inbox).count() == 2
 
 

@@ -143,7 +143,7 @@ def sync_in_process(
     return stored_by_uid(account)
 
 
-def refuse(raw: bytes) -> mime_pool.Parsed:
+def refuse(raw: object) -> object:
     raise AssertionError("a pool batch was parsed in the test process, not by a helper")
 
 
@@ -205,7 +205,7 @@ BODY_KINDS = frozenset({"body", "message"})  # whichever the bodies stage asks f
 
 
 @pytest.mark.parametrize(
-    ("kinds", "call"), [(BODY_KINDS, 2), ({"headers"}, 1)], ids=["bodies", "envelopes"]
+    ("kinds", "call"), [(BODY_KINDS, 2), ({"envelopes"}, 1)], ids=["bodies", "envelopes"]
 )
 def test_helpers_killed_in_the_middle_of_a_stage_still_give_a_complete_correct_sync(
     mail_servers: MailServers,

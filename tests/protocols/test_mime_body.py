@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from mailbox.protocols.imap_envelopes import field_problems
 from mailbox.protocols.mime import parse_body, parse_headers, parse_message
-from mailbox.services.sync.envelopes import field_problems
 from tests.harness import messages
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "eml"

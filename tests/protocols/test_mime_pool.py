@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from mailbox.protocols import mime_pool
-from mailbox.protocols.mime import parse_body, parse_headers, parse_message
-from mailbox.protocols.mime_pool import Kind, Parsed, ParserPool, Pending
+from mailbox.protocols.mime import Parsed, parse_body, parse_headers, parse_message
+from mailbox.protocols.mime_pool import Kind, ParserPool, Pending
 from tests.harness import messages
 from tests.protocols.test_mime_fuzz import inputs
 

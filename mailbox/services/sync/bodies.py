@@ -17,8 +17,8 @@ from mailbox import storage
 from mailbox.models import Attachment, Message, MessageLocation
 from mailbox.models.messages import BodyState
 from mailbox.protocols import mime
+from mailbox.protocols.imap_envelopes import envelope_search_text
 from mailbox.protocols.mime_text import html_to_text
-from mailbox.services.sync.envelopes import envelope_search_text
 
 MAX_SEARCH_CHARS = 200_000
 FILLED_FIELDS = [

@@ -17,6 +17,7 @@ from django.db import transaction
 from mailbox.models import Folder, Message, MessageLocation
 from mailbox.models.bulk import insert_rows
 from mailbox.protocols import mime
+from mailbox.protocols.imap_envelopes import EnvelopeFields, FetchedEnvelope, envelope_fields
 from mailbox.protocols.imap_fetch import HeaderInfo
 from mailbox.services.sync.flags import location_flags
 from mailbox.services.sync.threads import file_into_conversations
@@ -46,29 +47,26 @@ class EnvelopeRow:
 ENVELOPE_FIELDS = [field.name for field in dataclasses.fields(EnvelopeRow)]
 
 
-def store_envelopes(
-    folder: Folder, infos: Sequence[HeaderInfo], parsed: Sequence[mime.ParsedMessage] = ()
-) -> int:
+def store_envelopes(folder: Folder, envelopes: Sequence[FetchedEnvelope]) -> int:
     """Stores the envelopes of UIDs this folder does not hold yet; returns how many.
 
-    `parsed` is each info's headers already parsed (in the order of `infos`), else they are
-    parsed here."""
-    parsed_of = dict(zip((info.uid for info in infos), parsed, strict=False))
-    known = set(locations_of_uids(folder, [i.uid for i in infos]).values_list("uid", flat=True))
-    fresh = [info for info in infos if info.uid not in known]
+    `envelopes`: each fetched message with its envelope's values (imap_envelopes)."""
+    uids = [info.uid for info, _ in envelopes]
+    known = set(locations_of_uids(folder, uids).values_list("uid", flat=True))
+    fresh = [(info, fields) for info, fields in envelopes if info.uid not in known]
     if not fresh:
         return 0
-    gmail_ids = [i.gmail_message_id for i in fresh if i.gmail_message_id]
+    gmail_ids = [info.gmail_message_id for info, _ in fresh if info.gmail_message_id]
     with transaction.atomic():
         message_of_gmail_id = _stored_gmail_ids(folder.account_id, gmail_ids)
         new_rows: dict[int, EnvelopeRow] = {}  # by UID
-        for info in fresh:
+        for info, fields in fresh:
             gmail_id = info.gmail_message_id
             if gmail_id and gmail_id in message_of_gmail_id:
                 continue  # another label of a message we have: a new location only
             new_rows[info.uid] = envelope_row(
                 folder.account_id,
-                parsed_of.get(info.uid) or mime.parse_headers(header_block(info)),
+                fields,
                 arrived=info.internal_date,
                 size=info.size,
                 gmail_msgid=gmail_id,
@@ -83,15 +81,11 @@ def store_envelopes(
             if row.gmail_msgid:
                 message_of_gmail_id[row.gmail_msgid] = message_of_uid[uid]
         locations = [
-            _location(folder, info, new_rows, message_of_uid, message_of_gmail_id) for info in fresh
+            _location(folder, info, new_rows, message_of_uid, message_of_gmail_id)
+            for info, _ in fresh
         ]
         insert_rows(MessageLocation, _location_fields(), locations, ignore_conflicts=True)
     return len(fresh)
-
-
-def header_block(info: HeaderInfo) -> bytes:
-    """The fetched header fields as a whole header block (ended by its empty line)."""
-    return info.headers + b"\r\n"
 
 
 def _stored_gmail_ids(account_id: int, gmail_ids: list[int]) -> dict[int, int]:
@@ -103,61 +97,34 @@ def _stored_gmail_ids(account_id: int, gmail_ids: list[int]) -> dict[int, int]:
 
 def envelope_row(
     account_id: int,
-    parsed: mime.ParsedMessage,
+    fields: EnvelopeFields,
     *,
     arrived: dt.datetime | None,
     size: int,
     gmail_msgid: int | None = None,
 ) -> EnvelopeRow:
-    """An envelope-only message from parsed headers; the body comes later."""
-    sender = parsed.sender
+    """An envelope-only message; the body comes later."""
     return EnvelopeRow(
-        account_id=account_id,
-        gmail_msgid=gmail_msgid,
-        message_id=(parsed.message_id or "")[:998],
-        in_reply_to=(parsed.in_reply_to or "")[:998],
-        references=list(parsed.references[-50:]),
-        subject=parsed.subject,
-        sender_name=(sender.name if sender else "")[:300],
-        sender_email=(sender.email if sender else "")[:320],
-        recipients=_recipients(parsed),
-        date=parsed.date or arrived,
+        account_id,
+        gmail_msgid,
+        *fields[:7],
+        date=fields.date or arrived,
         size=size,
-        search_text=envelope_search_text(parsed),
-        parse_problems="\n".join(field_problems(parsed.problems)),
+        search_text=fields.search_text,
+        parse_problems=fields.parse_problems,
     )
-
-
-# Problems of a header block's shape: IMAP's HEADER.FIELDS holds only some fields (maybe none),
-# so these are judged on the whole message, with its body.
-_SHAPE_PROBLEMS = ("empty", "no-headers", "duplicate-header")
-
-
-def field_problems(problems: Sequence[str]) -> list[str]:
-    return [p for p in problems if p.split(":", 1)[0] not in _SHAPE_PROBLEMS]
 
 
 def envelope_message(
     account_id: int, parsed: mime.ParsedMessage, *, arrived: dt.datetime | None, size: int
 ) -> Message:
     """An envelope-only Message instance (not saved), for paths that save one at a time."""
-    row = envelope_row(account_id, parsed, arrived=arrived, size=size)
+    row = envelope_row(account_id, envelope_fields(parsed), arrived=arrived, size=size)
     return Message(**{name: getattr(row, name) for name in ENVELOPE_FIELDS})
 
 
 def _values(row: EnvelopeRow) -> tuple[Any, ...]:
     return tuple(getattr(row, name) for name in ENVELOPE_FIELDS)
-
-
-def _recipients(parsed: mime.ParsedMessage) -> dict[str, list[list[str]]]:
-    fields = {"to": parsed.to, "cc": parsed.cc, "reply_to": parsed.reply_to}
-    return {key: [[a.name, a.email] for a in value] for key, value in fields.items() if value}
-
-
-def envelope_search_text(parsed: mime.ParsedMessage) -> str:
-    """Subject and people: what search finds before the body is in."""
-    people = (*parsed.from_, *parsed.to, *parsed.cc)
-    return "\n".join([parsed.subject, *(f"{a.name} {a.email}" for a in people)])
 
 
 def _location_fields() -> list[str]:

@@ -12,12 +12,13 @@ from django.utils import timezone
 
 from mailbox.models import Folder, MessageLocation
 from mailbox.models.folders import SyncState
-from mailbox.protocols import imap_fetch, imap_folders, imap_sync
+from mailbox.protocols import imap_calls, imap_fetch, imap_folders, imap_sync
 from mailbox.protocols.imap import ImapClient
+from mailbox.protocols.imap_envelopes import envelopes_of
 from mailbox.protocols.mime_pool import Pending
 from mailbox.protocols.prefetch import prefetched
 from mailbox.services.sync.collector import older_objects_frozen
-from mailbox.services.sync.envelopes import header_block, store_envelopes
+from mailbox.services.sync.envelopes import store_envelopes
 from mailbox.services.sync.flags import apply_flags
 from mailbox.services.sync.imap_bodies import Heartbeat, fetch_missing_bodies
 from mailbox.services.sync.parsing import FolderParsers, folder_parsers
@@ -105,25 +106,33 @@ def _new_envelopes(
     count = 0
     with (
         older_objects_frozen(),
-        prefetched(imap_fetch.fetch_headers(client, wanted)) as headers,
+        prefetched(imap_fetch.header_replies(client, wanted)) as replies,
     ):
-        # A batch's headers are parsed by a helper while the next is fetched (a thread) and
-        # the last one stored.
-        waiting: deque[tuple[list[imap_fetch.HeaderInfo], Pending]] = deque()
+        # A batch's reply is read into envelopes by a helper while the next is fetched (a
+        # thread) and the last one stored.
+        waiting: deque[tuple[imap_fetch.HeaderReply, Pending]] = deque()
         pool = parsers.for_stage(len(wanted))
-        for batch in headers:  # newest first
-            waiting.append((batch, pool.submit("headers", [header_block(i) for i in batch])))
+        for reply in replies:  # newest first
+            waiting.append((reply, pool.submit("envelopes", [reply])))
             if len(waiting) > 1:
-                count += _store_envelope_batch(folder, *waiting.popleft(), heartbeat)
+                count += _store_envelope_batch(client, folder, *waiting.popleft(), heartbeat)
         while waiting:
-            count += _store_envelope_batch(folder, *waiting.popleft(), heartbeat)
+            count += _store_envelope_batch(client, folder, *waiting.popleft(), heartbeat)
     return count
 
 
 def _store_envelope_batch(
-    folder: Folder, batch: list[imap_fetch.HeaderInfo], parsed: Pending, heartbeat: Heartbeat
+    client: ImapClient,
+    folder: Folder,
+    reply: imap_fetch.HeaderReply,
+    read: Pending,
+    heartbeat: Heartbeat,
 ) -> int:
-    count = store_envelopes(folder, batch, parsed.result())
+    [envelopes] = read.result()
+    if envelopes is None:  # an unreadable reply: read here, to fail with the typed error
+        with imap_calls.replies(client, "UID FETCH (headers)"):
+            envelopes = envelopes_of(imap_fetch.read_header_reply(reply))
+    count = store_envelopes(folder, envelopes)
     heartbeat()
     return count
 
