@@ -10,9 +10,16 @@ import pytest
 from imapclient.response_parser import parse_fetch_response
 
 from mailbox.protocols import imap
-from mailbox.protocols.errors import ActionRefused
-from mailbox.protocols.imap_fetch import HEADER_FIELDS, HeaderInfo, fetch_headers, header_infos
+from mailbox.protocols.errors import ActionRefused, ProtocolFailure
+from mailbox.protocols.imap_fetch import (
+    HEADER_FIELDS,
+    HeaderInfo,
+    fetch_headers,
+    header_infos,
+    header_replies,
+)
 from mailbox.protocols.imap_folders import select
+from mailbox.protocols.mime_pool import ParserPool
 from mailbox.protocols.types import Credentials, Server
 from tests.protocols.fakes import FakeServer
 from tests.protocols.support import NONE, policy
@@ -193,3 +200,20 @@ def test_a_refused_fetch_is_action_refused_in_the_servers_words(session: Session
 
     assert refused.value.command == "UID FETCH"
     assert refused.value.server_reply == "[UNAVAILABLE] try later"
+
+
+def test_a_reply_a_parsing_helper_cannot_read_fails_in_the_worker_as_protocol_failure(
+    session: Session,
+) -> None:
+    """A sync hands each reply to its parsing helper (imap_envelopes); one that neither our
+    reader nor IMAPClient's can follow comes back unread, and the worker's own reading raises
+    the typed error instead of storing half of it."""
+    unbalanced = rb"* 1 FETCH (UID 3 FLAGS (\Seen RFC822.SIZE 10" + b"\r\n"
+    client = session(ScriptedImap(unbalanced, [3]))
+    [reply] = header_replies(client, "all")
+
+    with ParserPool(1) as pool:
+        assert pool.submit("envelopes", [reply]).result() == [None]
+        assert pool.helpers[0].alive  # one bad reply does not cost the helper
+    with pytest.raises(ProtocolFailure):
+        list(fetch_headers(client, "all"))
