@@ -75,6 +75,8 @@ def _converter(field: models.Field) -> Callable[[Any], Any]:
             if isinstance(value, dt.datetime) and value.tzinfo is not None
             else _prepared(field, value)  # naive or None: as Django would have it
         )
+    if kind == "BinaryField":  # both drivers take bytes as a BLOB / bytea themselves
+        return lambda value: value if isinstance(value, bytes) else _prepared(field, value)
     return lambda value: _prepared(field, value)
 
 

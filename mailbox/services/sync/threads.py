@@ -4,13 +4,15 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
+from django.db import connection
 from django.utils import timezone
 
-from mailbox.conversations import Envelope, assign, subject_key
+from mailbox.conversations import Envelope, assign, is_reply_like, subject_key
 from mailbox.models import Message, Thread
 from mailbox.models.bulk import insert_rows
 
 SUBJECT_WINDOW = dt.timedelta(days=30)
+IN_CHUNK = 900  # values per IN list: within SQLite's oldest parameter limit (999)
 
 
 class Filed(Protocol):
@@ -33,30 +35,15 @@ def file_into_conversations(account_id: int, messages: Sequence[Filed]) -> None:
     ]
     named = set().union(*(e.named_ids() for e in batch)) - {""}
     own_ids = {e.message_id for e in batch if e.message_id}
-    # Two queries, each led by its own index; the account is checked here, not in SQL: given
-    # it (or the two joined by OR), SQLite's planner took the account's index and read all of
-    # the account's messages for every batch.
-    threaded = Message.objects.filter(thread__isnull=False)
-    fields = ("account_id", "message_id", "in_reply_to", "thread_id")
-    found = [
-        *threaded.filter(message_id__in=named).values_list(*fields),
-        *threaded.filter(in_reply_to__in=own_ids).exclude(in_reply_to="").values_list(*fields),
-    ]
-    stored = [row[1:] for row in found if row[0] == account_id]
+    stored = [row[1:] for row in _threaded_naming(named, own_ids) if row[0] == account_id]
     thread_of_id: dict[str, int] = {}
     for message_id, in_reply_to, thread_id in stored:
         thread_of_id.setdefault(message_id, thread_id)
         if in_reply_to in own_ids:  # a reply stored before its parent: same conversation
             thread_of_id.setdefault(in_reply_to, thread_id)
-    keys = {subject_key(e.subject) for e in batch} - {""}
-    recent = Thread.objects.filter(
-        account_id=account_id,
-        subject_key__in=keys,
-        created_at__gte=timezone.now() - SUBJECT_WINDOW,
-    )
-    # Sorted here: asked to ORDER BY, SQLite chose the account's index over (account, key).
-    by_key = sorted(recent.values_list("subject_key", "pk"), key=lambda row: -row[1])
-    thread_of_subject = dict(by_key)
+    # Only a reply-like subject joins a conversation by subject (conversations.assign).
+    keys = {subject_key(e.subject) for e in batch if is_reply_like(e.subject)}
+    thread_of_subject = _recent_threads(account_id, keys)
     assignments = assign(batch, thread_of_id, thread_of_subject)
     new_keys = [
         (account_id, subject_key(messages[a.indexes[0]].subject))
@@ -73,3 +60,44 @@ def file_into_conversations(account_id: int, messages: Sequence[Filed]) -> None:
             Thread.objects.filter(pk__in=assignment.merged_thread_ids).delete()
         for index in assignment.indexes:
             messages[index].thread_id = thread_id
+
+
+def _threaded_naming(named: set[str], own_ids: set[str]) -> list[tuple[str | int, ...]]:
+    """(account, Message-ID, In-Reply-To, thread) of threaded messages whose Message-ID is
+    among `named` or whose In-Reply-To is among `own_ids`, of every account.
+
+    Two queries, each led by its own index; the account is checked by the caller, not in SQL:
+    given it (or the two joined by OR), SQLite's planner took the account's index and read all
+    of the account's messages for every batch. Raw SQL: Django's preparing of a few thousand
+    IN values cost more than running the queries."""
+    table, columns = Message._meta.db_table, "account_id, message_id, in_reply_to, thread_id"
+    threaded = f"SELECT {columns} FROM {table} WHERE thread_id IS NOT NULL"  # noqa: S608 (names from the model)
+    return [
+        *_in_query(f"{threaded} AND message_id IN", sorted(named)),
+        *_in_query(f"{threaded} AND NOT (in_reply_to = '') AND in_reply_to IN", sorted(own_ids)),
+    ]
+
+
+def _recent_threads(account_id: int, keys: set[str]) -> dict[str, int]:
+    """Conversations of the last SUBJECT_WINDOW by subject key; the oldest of each key."""
+    if not keys:
+        return {}
+    recent = Thread.objects.filter(
+        account_id=account_id,
+        subject_key__in=keys,
+        created_at__gte=timezone.now() - SUBJECT_WINDOW,
+    )
+    # Sorted here: asked to ORDER BY, SQLite chose the account's index over (account, key).
+    by_key = sorted(recent.values_list("subject_key", "pk"), key=lambda row: -row[1])
+    return dict(by_key)
+
+
+def _in_query(sql: str, values: list[str]) -> list[tuple[str | int, ...]]:
+    """`sql` ("... column IN") run for `values`, in chunks the database takes."""
+    found: list[tuple[str | int, ...]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), IN_CHUNK):
+            chunk = values[start : start + IN_CHUNK]
+            cursor.execute(f"{sql} ({', '.join(['%s'] * len(chunk))})", chunk)
+            found += cursor.fetchall()
+    return found
