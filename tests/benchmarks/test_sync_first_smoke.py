@@ -24,7 +24,9 @@ def test_sync_benchmark_prints_every_figure(mail_servers) -> None:  # type: igno
     )  # fmt: skip
 
     assert result.returncode == 0, result.stderr[-3000:]
-    for figure in ("limit:", "envelopes in the database:", "full first sync:", "unchanged resync:",
+    for figure in ("limit:", "limit, median of 3:", "envelopes in the database, median of 3:",
+                   "full first sync, median of 3:", "share of its round's limit: median",
+                   "unchanged resync:",
                    "flag changes,", "stored:", "syncmail, 20 messages: peak"):  # fmt: skip
         assert figure in result.stdout, result.stdout
 
