@@ -87,13 +87,16 @@ def _fetch_all(servers, user) -> tuple[list[bytes], float]:  # type: ignore[no-u
 
 
 def _parse_all(bodies: list[bytes], policy) -> float:  # type: ignore[no-untyped-def]
-    started = time.perf_counter()
-    for raw in bodies:
-        message = email.message_from_bytes(raw, policy=policy)
-        for part in message.walk():
-            if part.get_content_maintype() == "text":
-                part.get_payload(decode=True)
-    return time.perf_counter() - started
+    from mailbox.protocols.mime_boundaries import standard_parser
+
+    with standard_parser():  # the limit is the standard library as it ships
+        started = time.perf_counter()
+        for raw in bodies:
+            message = email.message_from_bytes(raw, policy=policy)
+            for part in message.walk():
+                if part.get_content_maintype() == "text":
+                    part.get_payload(decode=True)
+        return time.perf_counter() - started
 
 
 def timed(work):  # type: ignore[no-untyped-def]

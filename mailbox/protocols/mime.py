@@ -28,6 +28,7 @@ from email.policy import compat32
 from typing import Any
 from urllib.parse import unquote
 
+from mailbox.protocols import mime_boundaries
 from mailbox.protocols.mime_charsets import decode_bytes
 from mailbox.protocols.mime_headers import (
     Address,
@@ -67,6 +68,7 @@ MAX_BOUNDARIES = 200
 _SINGLE_HEADERS = ("from", "sender", "subject", "date", "message-id")
 _LIST_HEADERS = ("to", "cc", "bcc", "reply-to", "in-reply-to", "references")
 _WANTED_HEADERS = frozenset(_SINGLE_HEADERS + _LIST_HEADERS)
+mime_boundaries.install()  # a fifth of the parser's time went into compiling boundary patterns
 
 
 @dataclass(frozen=True)
