@@ -18,8 +18,8 @@ def test_rows_come_back_as_the_orm_reads_them_ids_in_row_order() -> None:
     account = make_account(User.objects.create_user("alice"), "alice@example.test")
     fields = ["account_id", "subject", "references", "recipients", "date", "size"]
     rows = [
-        (account.pk, f"Subject {n}", [f"<{n}@x>"], {"to": [["Bob", "bob@x.test"]]}, WHEN, n)
-        for n in range(1500)  # more than one statement's worth on SQLite
+        (account.pk, f"Subject {n}\t\\N é\n", [f"<{n}@x>"], {"to": [["Bob", "b@x.test"]]}, WHEN, n)
+        for n in range(1500)  # more than one statement's worth on SQLite; COPY's specials
     ]
 
     ids = insert_rows(Message, fields, rows, returning_ids=True)
@@ -28,12 +28,14 @@ def test_rows_come_back_as_the_orm_reads_them_ids_in_row_order() -> None:
     stored = Message.objects.in_bulk(ids)
     for n, message_id in enumerate(ids):
         message = stored[message_id]
-        assert (message.subject, message.size) == (f"Subject {n}", n)
+        assert (message.subject, message.size) == (f"Subject {n}\t\\N é\n", n)
         assert message.references == [f"<{n}@x>"]
-        assert message.recipients == {"to": [["Bob", "bob@x.test"]]}
+        assert message.recipients == {"to": [["Bob", "b@x.test"]]}
         assert message.date == WHEN
         assert message.body_state == "envelope" and message.text == ""  # field defaults
         assert message.created_at is not None  # auto_now_add
+    # The table's own id sequence gave them (PostgreSQL draws them before its COPY).
+    assert Message.objects.create(account=account).pk > max(ids)
 
 
 def test_ignore_conflicts_skips_rows_already_there() -> None:
