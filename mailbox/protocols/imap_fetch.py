@@ -83,14 +83,20 @@ class HeaderReply:
 
 
 def header_replies(
-    client: ImapClient, uids: Iterable[int] | Literal["all"], *, batch: int = HEADER_BATCH
+    client: ImapClient,
+    uids: Iterable[int] | Literal["all"],
+    *,
+    batch: int = HEADER_BATCH,
+    first: int | None = None,
 ) -> Iterator[HeaderReply]:
     """fetch_headers() without the reading, which the caller may do elsewhere (a sync hands
-    it to its parsing helper): read_header_reply() gives the batch's HeaderInfo."""
+    it to its parsing helper): read_header_reply() gives the batch's HeaderInfo. The first
+    batch holds `first` messages (a pipeline starts sooner), the others `batch`."""
     wanted = uids_in(client) if uids == "all" else list(set(uids))
     wanted.sort(reverse=True)
     items = _header_items(client)
-    for chunk in batches(wanted, batch):
+    head = first or batch
+    for chunk in [wanted[:head], *batches(wanted[head:], batch)] if wanted else []:
         data = uid_command(client, "FETCH", ",".join(map(str, chunk)), f"({' '.join(items)})")
         yield HeaderReply(chunk, data)
 

@@ -177,6 +177,7 @@ def test_a_first_sync_parsed_by_helpers_stores_what_an_in_process_sync_stores(
 def small_body_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     # imap_fetch.HEADER_BATCH is bound as a default argument: the envelopes stay one batch.
     monkeypatch.setattr(imap_bodies, "BODY_BATCH", 10)
+    monkeypatch.setattr(imap_bodies, "FIRST_BODY_BATCH", 10)
 
 
 def kill_helpers_on_submit(
@@ -227,3 +228,17 @@ def test_helpers_killed_in_the_middle_of_a_stage_still_give_a_complete_correct_s
     assert_same_as_server(account, mail_servers, user)
     assert_fields_of_own_bytes(account)
     assert stored_by_uid(account) == sync_in_process(settings, mail_servers, mail_user)
+
+
+def test_body_batches_start_small_then_hold_body_batch_messages_or_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(imap_bodies, "FIRST_BODY_BATCH", 2)
+    monkeypatch.setattr(imap_bodies, "BODY_BATCH", 3)
+    monkeypatch.setattr(imap_bodies, "BODY_BATCH_BYTES", 100)
+    sizes = [1, 1, 1, 1, 1, 90, 20, 1, 1]
+    todo = [(uid, uid, size) for uid, size in zip(range(9, 0, -1), sizes, strict=True)]
+
+    batches = [[uid for uid, _, _ in batch] for _, batch in imap_bodies._body_batches(todo)]
+
+    assert batches == [[9, 8], [7, 6, 5], [4, 3], [2, 1]]  # [4, 3]: 110 bytes

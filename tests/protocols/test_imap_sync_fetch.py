@@ -17,6 +17,8 @@ from mailbox.protocols.imap_fetch import (
     fetch_bodies,
     fetch_body_to,
     fetch_headers,
+    header_replies,
+    read_header_reply,
 )
 from mailbox.protocols.imap_folders import select
 from mailbox.protocols.imap_sync import flags_of
@@ -75,6 +77,19 @@ def test_headers_come_newest_first_with_uids_flags_and_raw_fields(
         assert info.internal_date is not None and info.internal_date.tzinfo is not None
         assert info.modseq is not None and info.modseq <= state.highestmodseq
         assert info.gmail_message_id is None and info.gmail_labels == ()
+
+
+def test_a_smaller_first_batch_brings_the_newest_sooner_then_full_batches(
+    client: ImapClient, mail_servers: MailServers, user: MailUser
+) -> None:
+    mail_servers.seed(user.address, list(messages.volume(6)))
+    select(client, "INBOX", readonly=True)
+
+    replies = list(header_replies(client, "all", batch=3, first=1))
+
+    assert [reply.uids for reply in replies] == [[6], [5, 4, 3], [2, 1]]
+    assert [[i.uid for i in read_header_reply(r)] for r in replies] == [[6], [5, 4, 3], [2, 1]]
+    assert list(header_replies(client, [], batch=3, first=1)) == []
 
 
 def test_a_2000_message_folder_arrives_whole_newest_first_in_batches(

@@ -26,6 +26,7 @@ from mailbox.services.sync.removal import forget_locations
 
 # Without CONDSTORE, flags are refreshed for the newest messages only: a bounded cost.
 FLAG_REFRESH_LIMIT = 5000
+FIRST_HEADER_BATCH = 200  # the newest envelopes land sooner, and the pipeline starts sooner
 
 
 @dataclass
@@ -106,7 +107,7 @@ def _new_envelopes(
     count = 0
     with (
         older_objects_frozen(),
-        prefetched(imap_fetch.header_replies(client, wanted)) as replies,
+        prefetched(imap_fetch.header_replies(client, wanted, first=FIRST_HEADER_BATCH)) as replies,
     ):
         # A batch's reply is read into envelopes by a helper while the next is fetched (a
         # thread) and the last one stored.
