@@ -21,7 +21,8 @@ _TOKEN = re.compile(
     rb"(?P<open>\()|(?P<close>\))"
     rb'|"(?P<quoted>(?:[^"\\\r\n]|\\["\\])*)"'
     rb"|\{(?P<literal>\d+)\}\Z"
-    rb"|(?P<atom>[^ ()\"{}\[\]%*\r\n]+(?:\[[^\]\r\n]*\](?:<\d+>)?)?)"
+    # RFC 3501's atom-char has no controls; IMAPClient splits a list at a tab, say
+    rb"|(?P<atom>[^ ()\"{}\[\]%*\x00-\x1f\x7f]+(?:\[[^\]\r\n]*\](?:<\d+>)?)?)"
     rb")"
 )
 _TRAILING_SPACE = re.compile(rb" *\Z")
