@@ -99,9 +99,10 @@ def test_it_runs_web_workers_and_beat_and_prints_a_sign_in_hint(tmp_path: Path) 
     # Stopping the command stops everything it started: no worker or beat lives on (the
     # Procfile execs each command: a shell in between died and left its celery running).
     leftover = wait_gone(started_with(f"WEBMAIL_ENV_FILE={env['WEBMAIL_ENV_FILE']}"), 30)
+    described = [describe(pid) for pid in leftover]
     for pid in leftover:  # ours: this run started them
         os.kill(pid, signal.SIGKILL)
-    assert leftover == []
+    assert leftover == [], "\n".join(described)
 
 
 def started_with(marker: str) -> list[int]:
@@ -117,6 +118,16 @@ def started_with(marker: str) -> list[int]:
         if marker.encode() in environ.split(b"\0"):
             found.append(int(entry.name))
     return found
+
+
+def describe(pid: int) -> str:
+    """A process as ps shows it: pid, parent, group, state, command line."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return f"{pid}: gone"
+    return f"{pid} parent {stat[1]} group {stat[2]} state {stat[0]}: {command[:200]}"
 
 
 def wait_gone(pids: list[int], seconds: float) -> list[int]:
