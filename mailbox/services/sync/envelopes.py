@@ -104,15 +104,8 @@ def envelope_row(
     gmail_msgid: int | None = None,
 ) -> EnvelopeRow:
     """An envelope-only message; the body comes later."""
-    return EnvelopeRow(
-        account_id,
-        gmail_msgid,
-        *fields[:7],
-        date=fields.date or arrived,
-        size=size,
-        search_text=fields.search_text,
-        parse_problems=fields.parse_problems,
-    )
+    columns = fields._replace(date=fields.date or arrived)._asdict()
+    return EnvelopeRow(account_id=account_id, gmail_msgid=gmail_msgid, size=size, **columns)
 
 
 def envelope_message(
