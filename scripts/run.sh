@@ -35,18 +35,19 @@ mkdir -p "$DATA_DIR"
 python manage.py migrate --no-input -v 0
 hint=$(python manage.py ensure_first_admin --url "http://127.0.0.1:$WEBMAIL_PORT")
 
-honcho start -f Procfile -e "$env_file" &
-honcho_pid=$!
-trap 'kill -TERM $honcho_pid 2>/dev/null; wait $honcho_pid' INT TERM
 url="http://127.0.0.1:$WEBMAIL_PORT"
-for _ in $(seq 1 120); do
-  if python -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" "$url/healthz" 2>/dev/null; then
-    echo
-    echo "Webmail is running at $url  —  $hint  (Ctrl-C stops it)"
-    echo
-    break
-  fi
-  kill -0 $honcho_pid 2>/dev/null || break
-  sleep 0.5
-done
-wait $honcho_pid
+print_hint_when_up() {
+  for _ in $(seq 1 120); do
+    if python -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" "$url/healthz" 2>/dev/null; then
+      printf '\nWebmail is running at %s  —  %s  (Ctrl-C stops it)\n\n' "$url" "$hint"
+      return
+    fi
+    kill -0 $$ 2>/dev/null || return # $$ is honcho once this shell has exec'd it
+    sleep 0.5
+  done
+}
+print_hint_when_up &
+# honcho takes this shell's pid, so a stop signal (Ctrl-C, kill, a process manager) reaches
+# it exactly once: forwarded from a bash trap as well, it arrived twice, and honcho's handler
+# (which prints) is not safe to re-enter.
+exec honcho start -f Procfile -e "$env_file"

@@ -95,7 +95,7 @@ def test_it_runs_web_workers_and_beat_and_prints_a_sign_in_hint(tmp_path: Path) 
         assert "'name': 'send'" in send_part and "'name': 'sync'" not in send_part
         assert "'name': 'sync'" in worker_part and "'name': 'send'" not in worker_part
     finally:
-        stop_group(process)
+        press_ctrl_c(process)
     # Stopping the command stops everything it started: no worker or beat lives on (the
     # Procfile execs each command: a shell in between died and left its celery running).
     leftover = wait_gone(started_with(f"WEBMAIL_ENV_FILE={env['WEBMAIL_ENV_FILE']}"), 30)
@@ -148,9 +148,10 @@ def _running(pid: int) -> bool:
     return state != "Z"
 
 
-def stop_group(process: subprocess.Popen[str]) -> None:
+def press_ctrl_c(process: subprocess.Popen[str]) -> None:
+    """What Ctrl-C in a terminal does: SIGINT to the whole foreground process group."""
     try:
-        os.killpg(process.pid, signal.SIGTERM)
+        os.killpg(process.pid, signal.SIGINT)
         process.wait(30)
     except ProcessLookupError:
         return
