@@ -11,9 +11,11 @@ their field's `get_db_prep_save`.
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
@@ -40,11 +42,10 @@ def insert_rows(
     convert = [_converter(f) if f.get_internal_type() in _CONVERTED_TYPES else None for f in given]
     columns = [f.column for f in [*given, *rest]]
     params = [_row_params(convert, row, constants) for row in rows]
+    if connection.vendor == "postgresql":
+        with postgres_cursor() as cursor:
+            return _postgres_insert(cursor, model, columns, params, returning_ids, ignore_conflicts)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            return _postgres_insert(
-                cursor.cursor, model, columns, params, returning_ids, ignore_conflicts
-            )
         ids: list[int] = []
         per_statement = _rows_per_statement(len(columns))
         for start in range(0, len(params), per_statement):
@@ -56,6 +57,36 @@ def insert_rows(
             if returning_ids:
                 ids += [row[0] for row in cursor.fetchall()]
     return ids
+
+
+@contextmanager
+def postgres_cursor() -> Iterator[psycopg.Cursor[Any]]:
+    """A psycopg cursor on Django's connection (its transaction, Django's exceptions) that
+    sends values apart from the statement and prepares each statement once.
+
+    Django's cursors bind values into the SQL text, so PostgreSQL lexed every value (a raw
+    message as hex, a body's whole text) and parsed and planned every row of an executemany
+    anew: a quarter of its CPU in the bodies stage. Measured on 10,000 rows: the raw-message
+    INSERTs 0.81-0.93 s -> 0.46 s, the body UPDATEs 2.4 s -> 1.9 s."""
+    connection.ensure_connection()
+    raw = connection.connection
+    threshold = raw.prepare_threshold
+    raw.prepare_threshold = 0  # Django leaves it off (poolers); these stay on this connection
+    try:
+        with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+            yield cursor
+    finally:
+        raw.prepare_threshold = threshold
+
+
+def execute_many(sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """One statement for each of `rows`: on PostgreSQL pipelined and prepared once."""
+    if connection.vendor == "postgresql":
+        with postgres_cursor() as cursor:
+            cursor.executemany(sql, rows)
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _row_params(convert: list, row: Sequence[Any], constants: list[Any]) -> list[Any]:

@@ -15,6 +15,7 @@ from django.db import IntegrityError, connection, transaction
 
 from mailbox import storage
 from mailbox.models import Attachment, Message, MessageLocation
+from mailbox.models.bulk import execute_many
 from mailbox.models.messages import BodyState
 from mailbox.protocols import mime
 from mailbox.protocols.imap_envelopes import envelope_search_text
@@ -112,8 +113,7 @@ def _update_filled(rows: list[list[object]]) -> None:
     columns = [Message._meta.get_field(name).column for name in FILLED_FIELDS]
     assignments = ", ".join(f"{quote(column)} = %s" for column in columns)
     sql = f"UPDATE {quote(Message._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608 (names from the model, values as parameters)
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    execute_many(sql, rows)
 
 
 def _envelope_parts(reads: list[_Read]) -> dict[int, tuple[str, str]]:
