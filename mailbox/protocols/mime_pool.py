@@ -39,6 +39,12 @@ def _read_envelopes(reply: Any) -> Any:
     return read_envelopes(reply)
 
 
+def _get_ready(kind: Kind) -> None:
+    """What a helper does with an empty batch: imports what `kind` needs (ParserPool.start)."""
+    if kind == "envelopes":
+        import mailbox.protocols.imap_envelopes  # noqa: F401, PLC0415
+
+
 _PARSERS: dict[str, Callable[[Any], Any]] = {
     "message": parse_message,
     "headers": parse_headers,
@@ -93,11 +99,19 @@ class ParserPool:
             self._helpers = [h for h in (_start() for _ in range(self._workers)) if h]
         return self._helpers
 
+    def start(self, kind: Kind) -> None:
+        """Starts the helpers now, ready for batches of `kind`, so that they boot while the
+        first batch is fetched rather than after (~0.15 s for envelopes: an interpreter, then
+        the IMAP modules)."""
+        for helper in self.helpers:
+            if helper.alive:
+                helper.send(Pending(kind, [], helper, self._answer_timeout), _frame(kind, []))
+
     def submit(self, kind: Kind, raws: Sequence[Any]) -> Pending:
         helper = self._next_helper()
         pending = Pending(kind, raws, helper, self._answer_timeout)
         if helper is not None:
-            helper.send(pending, pickle.dumps((kind, list(raws)), protocol=5))
+            helper.send(pending, _frame(kind, raws))
         return pending
 
     def _next_helper(self) -> "_Helper | None":
@@ -175,6 +189,10 @@ class _Helper:
             self.process.stdout.close()
 
 
+def _frame(kind: Kind, raws: Sequence[Any]) -> bytes:
+    return pickle.dumps((kind, list(raws)), protocol=5)
+
+
 def _start() -> "_Helper | None":
     try:
         process = subprocess.Popen(
@@ -233,6 +251,8 @@ def serve() -> None:
     threading.Thread(target=read_ahead, daemon=True).start()
     while (frame := inbox.get()) is not None:
         kind, raws = pickle.loads(frame)  # noqa: S301 (from the parent that started us)
+        if not raws:
+            _get_ready(kind)
         parse = _PARSERS[kind]
         _write_frame(answers, pickle.dumps([parse(raw) for raw in raws], protocol=5))
     answers.close()

@@ -153,6 +153,32 @@ def test_an_empty_batch_gives_an_empty_list() -> None:
         assert results_within([pool.submit(kind, []) for kind in KINDS]) == [[], [], []]
 
 
+def test_helpers_started_ahead_answer_the_first_batch_with_its_own_results(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """start() boots the helpers before a stage's first batch; its warm-up answers are never
+    taken for a batch's."""
+    work = mixed_work(corpus())
+
+    with ParserPool(2) as pool, monkeypatch.context() as patch:
+        pool.start("envelopes")
+        pool.start("body")
+        assert len(pool.helpers) == 2 and all(h.process.poll() is None for h in pool.helpers)
+        forbid_parsing_here(patch)
+        results = results_within(submit_all(pool, work))
+
+    assert_parsed_as_here(work, results)
+
+
+def test_starting_a_pool_without_helpers_does_nothing() -> None:
+    with ParserPool(0) as pool:
+        pool.start("body")
+        assert pool.helpers == []
+        assert results_within([pool.submit("body", [messages.plain_text()])]) == [
+            expected("body", [messages.plain_text()])
+        ]
+
+
 def test_helpers_are_separate_processes_that_exit_with_the_pool() -> None:
     with ParserPool(2) as pool:
         results_within([pool.submit("message", [messages.plain_text()])])

@@ -50,13 +50,13 @@ def fetch_missing_bodies(
         .values_list("uid", "message_id", "message__size")
     )
     done = 0
+    pool = parsers.for_stage(len(todo), "body")
     with (
         older_objects_frozen(),
         prefetched(_fetched_batches(client, folder.account_id, todo)) as fetched_batches,
     ):
         # Three batches at once: the next fetched and compressed (a thread), this one parsed
         # (a helper), the last one written to the database (here).
-        pool = parsers.for_stage(len(todo))
         waiting: deque[tuple[FetchedBatch, Pending]] = deque()
         for fetched in fetched_batches:
             _save_pending(folder, fetched.left)

@@ -105,6 +105,7 @@ def _new_envelopes(
     )
     wanted = [uid for uid in present if uid >= since and uid not in stored]
     count = 0
+    pool = parsers.for_stage(len(wanted), "envelopes")
     with (
         older_objects_frozen(),
         prefetched(imap_fetch.header_replies(client, wanted, first=FIRST_HEADER_BATCH)) as replies,
@@ -112,7 +113,6 @@ def _new_envelopes(
         # A batch's reply is read into envelopes by a helper while the next is fetched (a
         # thread) and the last one stored.
         waiting: deque[tuple[imap_fetch.HeaderReply, Pending]] = deque()
-        pool = parsers.for_stage(len(wanted))
         for reply in replies:  # newest first
             waiting.append((reply, pool.submit("envelopes", [reply])))
             if len(waiting) > 1:

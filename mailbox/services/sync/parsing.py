@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 
-from mailbox.protocols.mime_pool import ParserPool
+from mailbox.protocols.mime_pool import Kind, ParserPool
 
 
 class FolderParsers:
@@ -23,9 +23,11 @@ class FolderParsers:
         self._helpers = ParserPool(settings.MAIL_SYNC_PARSERS)
         self._in_worker = ParserPool(0)
 
-    def for_stage(self, messages: int) -> ParserPool:
-        """Where a stage with `messages` to parse parses them."""
+    def for_stage(self, messages: int, kind: Kind) -> ParserPool:
+        """Where a stage with `messages` of `kind` to parse parses them; helpers are started
+        (or readied for `kind`) at once, before the stage fetches its first batch."""
         if messages >= settings.MAIL_SYNC_PARSE_POOL_MIN:
+            self._helpers.start(kind)
             return self._helpers
         return self._in_worker
 
