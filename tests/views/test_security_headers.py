@@ -19,16 +19,8 @@ from django.urls import reverse
 from pytest_django.fixtures import Settings
 
 from accounts.models import User
-from tests.views.test_endpoint_access import (
-    ROUTES,
-    Access,
-    Person,
-    make_person,
-    signed_in,
-    token_for,
-    token_ids,
-    url_for,
-)
+from tests.views.endpoint_people_support import Person, make_person, signed_in
+from tests.views.endpoint_routes_support import ROUTES, Access, token_for, token_ids, url_for
 from webmail.middleware import ContentSecurityPolicyMiddleware
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
