@@ -142,8 +142,10 @@ def _postgres_copy(
     """The rows by COPY, with ids drawn from the table's own sequence first: 10,000 envelope
     rows took 0.28-0.32 s, against 0.41-0.50 s as pipelined INSERTs ... RETURNING."""
     table, pk = model._meta.db_table, model._meta.pk.column
+    # The sequence looked up once (MATERIALIZED), not once for every id drawn.
     raw_cursor.execute(
-        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+        "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) "
+        "SELECT nextval(s.seq) FROM s, generate_series(1, %s)",
         [table, pk, len(params)],
     )
     ids = [row[0] for row in raw_cursor.fetchall()]
