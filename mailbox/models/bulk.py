@@ -22,6 +22,7 @@ from django.utils import timezone
 
 _CONVERTED_TYPES = frozenset({"JSONField", "DateTimeField", "DateField", "BinaryField"})
 MAX_ROWS_PER_STATEMENT = 1000
+IN_CHUNK = 900  # values per IN list: within SQLite's oldest parameter limit (999)
 
 
 def insert_rows(
@@ -87,6 +88,24 @@ def execute_many(sql: str, rows: Sequence[Sequence[Any]]) -> None:
         return
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+def rows_among(sql: str, params: Sequence[Any], values: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """`sql` (ending "... column") run with that column among `values`: on PostgreSQL one
+    array parameter (`= ANY`), elsewhere IN lists in chunks the database takes."""
+    if not values:
+        return []
+    if connection.vendor == "postgresql":
+        with postgres_cursor() as cursor:
+            cursor.execute(f"{sql} = ANY(%s)", [*params, list(values)])
+            return cursor.fetchall()
+    found: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), IN_CHUNK):
+            chunk = list(values[start : start + IN_CHUNK])
+            cursor.execute(f"{sql} IN ({', '.join(['%s'] * len(chunk))})", [*params, *chunk])
+            found += cursor.fetchall()
+    return found
 
 
 def _row_params(convert: list, row: Sequence[Any], constants: list[Any]) -> list[Any]:

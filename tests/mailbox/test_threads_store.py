@@ -4,7 +4,8 @@ import pytest
 
 from accounts.models import MailAccount, User
 from mailbox.models import Message
-from mailbox.services.sync.threads import IN_CHUNK, file_into_conversations
+from mailbox.models.bulk import IN_CHUNK
+from mailbox.services.sync.threads import file_into_conversations
 from tests.accounts.factories import make_account
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from mailbox import storage
 from mailbox.models import Folder, Message, MessageLocation
+from mailbox.models.bulk import rows_among
 from mailbox.models.messages import BodyState
 from mailbox.protocols import imap_fetch
 from mailbox.protocols.errors import MessageMissing
@@ -41,14 +42,7 @@ def fetch_missing_bodies(
     The list is read once: asking the database again for every batch cost more than the
     batches themselves on PostgreSQL. Mail that arrives meanwhile waits for the next sync.
     """
-    # uid > 0: a location moved here waits for its UID (a placeholder below zero).
-    todo = list(
-        MessageLocation.objects.filter(
-            folder=folder, uid__gt=0, message__body_state=BodyState.ENVELOPE
-        )
-        .order_by("-uid")
-        .values_list("uid", "message_id", "message__size")
-    )
+    todo = _bodies_to_fetch(folder)
     done = 0
     pool = parsers.for_stage(len(todo), "body")
     with (
@@ -67,6 +61,25 @@ def fetch_missing_bodies(
             done += _store_body_batch(folder.account_id, *waiting.popleft(), heartbeat)
     folder.bodies_pending = 0
     return done
+
+
+def _bodies_to_fetch(folder: Folder) -> list[tuple[int, int, int]]:
+    """(uid, message id, size) of the folder's envelope-only messages, newest first.
+
+    Two one-table queries, joined here: asked as one join, PostgreSQL planned a nested loop
+    over both tables' rows when its statistics still described the tables as they were before
+    the envelope stage filled them (a fresh install's first sync: 50 million comparisons,
+    4.9 s for 10,000 messages, growing with the square of the folder). uid > 0: a location
+    moved here waits for its UID (a placeholder below zero)."""
+    sizes = dict(
+        Message.objects.filter(
+            account_id=folder.account_id, body_state=BodyState.ENVELOPE
+        ).values_list("pk", "size")
+    )
+    table = MessageLocation._meta.db_table
+    located = f"SELECT uid, message_id FROM {table} WHERE folder_id = %s AND uid > 0 AND message_id"  # noqa: S608 (names from the model)
+    rows = rows_among(located, [folder.pk], sorted(sizes))
+    return sorted(((uid, message_id, sizes[message_id]) for uid, message_id in rows), reverse=True)
 
 
 def _body_batches(todo: list[tuple[int, int, int]]) -> Iterator[tuple[int, list]]:

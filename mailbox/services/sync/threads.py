@@ -4,15 +4,13 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
-from django.db import connection
 from django.utils import timezone
 
 from mailbox.conversations import Envelope, assign, is_reply_like, subject_key
 from mailbox.models import Message, Thread
-from mailbox.models.bulk import insert_rows, postgres_cursor
+from mailbox.models.bulk import insert_rows, rows_among
 
 SUBJECT_WINDOW = dt.timedelta(days=30)
-IN_CHUNK = 900  # values per IN list: within SQLite's oldest parameter limit (999)
 
 
 class Filed(Protocol):
@@ -73,8 +71,8 @@ def _threaded_naming(named: set[str], own_ids: set[str]) -> list[tuple[str | int
     table, columns = Message._meta.db_table, "account_id, message_id, in_reply_to, thread_id"
     threaded = f"SELECT {columns} FROM {table} WHERE thread_id IS NOT NULL"  # noqa: S608 (names from the model)
     return [
-        *_among(f"{threaded} AND message_id", sorted(named)),
-        *_among(f"{threaded} AND NOT (in_reply_to = '') AND in_reply_to", sorted(own_ids)),
+        *rows_among(f"{threaded} AND message_id", [], sorted(named)),
+        *rows_among(f"{threaded} AND NOT (in_reply_to = '') AND in_reply_to", [], sorted(own_ids)),
     ]
 
 
@@ -90,21 +88,3 @@ def _recent_threads(account_id: int, keys: set[str]) -> dict[str, int]:
     # Sorted here: asked to ORDER BY, SQLite chose the account's index over (account, key).
     by_key = sorted(recent.values_list("subject_key", "pk"), key=lambda row: -row[1])
     return dict(by_key)
-
-
-def _among(sql: str, values: list[str]) -> list[tuple[str | int, ...]]:
-    """`sql` ("... column") run with that column among `values`: on PostgreSQL one array
-    parameter (`= ANY`), elsewhere IN lists in chunks the database takes."""
-    if not values:
-        return []
-    if connection.vendor == "postgresql":
-        with postgres_cursor() as cursor:
-            cursor.execute(f"{sql} = ANY(%s)", [values])
-            return cursor.fetchall()
-    found: list[tuple[str | int, ...]] = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(values), IN_CHUNK):
-            chunk = values[start : start + IN_CHUNK]
-            cursor.execute(f"{sql} IN ({', '.join(['%s'] * len(chunk))})", chunk)
-            found += cursor.fetchall()
-    return found
