@@ -67,7 +67,8 @@ class Message(models.Model):
     has_remote_images = models.BooleanField(default=False)
     sanitizer_version = models.PositiveSmallIntegerField(null=True, blank=True)
     parse_problems = models.TextField(blank=True)
-    # What full-text search reads: subject, addresses and body text (see migrations 0002).
+    # What full-text search reads: subject, addresses and body text; on PostgreSQL as their
+    # distinct words (mailbox.search.search_text; migrations 0002, 0013).
     search_text = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

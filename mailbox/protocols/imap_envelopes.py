@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from mailbox.protocols import mime
 from mailbox.protocols.imap_fetch import HeaderInfo, HeaderReply, read_header_reply
+from mailbox.protocols.mime_text import search_words
 
 MAX_IDS = 50  # References kept: the nearest ancestors are what threading needs
 
@@ -28,7 +29,7 @@ class EnvelopeFields(NamedTuple):
     sender_email: str
     recipients: dict[str, list[list[str]]]
     date: dt.datetime | None  # the Date field's: None without one (the row takes arrival's)
-    search_text: str  # subject and people: what search finds before the body is in
+    search_text: str  # the words of subject and people: what search finds before the body
     parse_problems: str  # the fields' (those of a header block's shape need the body)
 
 
@@ -71,9 +72,10 @@ def envelope_fields(parsed: mime.ParsedMessage) -> EnvelopeFields:
 
 
 def envelope_search_text(parsed: mime.ParsedMessage) -> str:
-    """Subject and people: what search finds before the body is in."""
+    """The words of subject and people (mime_text.search_words): what search finds before the
+    body is in."""
     people = (*parsed.from_, *parsed.to, *parsed.cc)
-    return "\n".join([parsed.subject, *(f"{a.name} {a.email}" for a in people)])
+    return search_words(parsed.subject, *(f"{a.name} {a.email}" for a in people))
 
 
 # Problems of a header block's shape: IMAP's HEADER.FIELDS holds only some fields (maybe none),

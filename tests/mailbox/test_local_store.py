@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from mailbox.models import Folder, FolderRole, Message, MessageLocation, PendingAction
-from mailbox.search import matching
+from mailbox.search import matching, search_text
 from tests.accounts.factories import make_account
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
@@ -58,13 +58,24 @@ def test_identical_waiting_actions_are_one(account) -> None:
         ("invoice", set()),
         ("", {"budget", "umlaut"}),
         ("'; DROP TABLE mailbox_message; --", set()),
+        ("anna", {"budget", "umlaut"}),
+        # Parts of addresses, names with "_", numbers: split as the text was, on either database.
+        ("example", {"budget"}),
+        ("anna@example.test", {"budget"}),
+        ("report_2026", {"budget"}),
+        ("v3.14 numbers", {"budget"}),
+        ("test numbers", {"budget"}),
     ],
 )
 def test_full_text_search_finds_words_on_either_database(account, query: str, expected) -> None:
-    Message.objects.create(
-        account=account, subject="budget", search_text="Budget\nPlease review the numbers"
+    budget = (
+        "Budget",
+        "Anna Smith anna@example.test",
+        "Please review the numbers: report_2026 v3.14",
     )
-    Message.objects.create(account=account, subject="umlaut", search_text="Grüße von Anna Müller")
+    Message.objects.create(account=account, subject="budget", search_text=search_text(*budget))
+    umlaut = search_text("Grüße von Anna Müller")
+    Message.objects.create(account=account, subject="umlaut", search_text=umlaut)
 
     found = matching(Message.objects.filter(account=account), query)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from accounts.models import MailAccount, User
 from mailbox.models import Folder, FolderRole, Message, MessageLocation, Thread
+from mailbox.search import search_text
 from mailbox.services.actions.local import refresh_counts
 from tests.accounts.factories import make_account
 
@@ -73,7 +74,7 @@ def add_mail(
         date=date,
         snippet=body[:100],
         has_attachments=attachments,
-        search_text="\n".join([subject, *(f"{n} {e}" for n, e in people), body]),
+        search_text=search_text(subject, *(f"{n} {e}" for n, e in people), body),
     )
     location = MessageLocation.objects.create(
         folder=folder,
@@ -95,7 +96,7 @@ def add_many(folder: Folder, count: int, start: dt.datetime = BASE) -> list[Mess
             subject=f"Message {n}",
             sender_email=f"sender{n}@example.test",
             date=start - dt.timedelta(minutes=n),
-            search_text=f"Message {n}",
+            search_text=search_text(f"Message {n}"),
         )
         for n in range(count)
     )

@@ -20,8 +20,8 @@ from mailbox.models.messages import BodyState
 from mailbox.protocols import mime
 from mailbox.protocols.imap_envelopes import envelope_search_text
 from mailbox.protocols.mime_text import html_to_text
+from mailbox.search import search_text as stored_search_text
 
-MAX_SEARCH_CHARS = 200_000
 FILLED_FIELDS = [
     "sha256",
     "raw_path",
@@ -137,7 +137,6 @@ def _filled_values(read: _Read, envelope: tuple[str, str]) -> list[object]:
     state = BodyState.PARTIAL if _is_partial(problems) else BodyState.COMPLETE
     # HTML-only mail is searchable by its visible text.
     body = parsed.text or (html_to_text(parsed.html) if parsed.html else "")
-    search_text = "\n".join([header_text, body])[:MAX_SEARCH_CHARS]
     return [
         read.stored.sha256,
         read.stored.path,
@@ -147,7 +146,7 @@ def _filled_values(read: _Read, envelope: tuple[str, str]) -> list[object]:
         parsed.text,
         "\n".join(dict.fromkeys(problems)),
         state,
-        search_text,
+        stored_search_text(header_text, body),
         read.message_id,
     ]
 
