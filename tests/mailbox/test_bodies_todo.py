@@ -4,7 +4,6 @@ import pytest
 
 from accounts.models import MailAccount, User
 from mailbox.models import Folder, FolderRole, Message, MessageLocation
-from mailbox.models.bulk import IN_CHUNK
 from mailbox.models.messages import BodyState
 from mailbox.services.sync.imap_bodies import _bodies_to_fetch
 from tests.accounts.factories import make_account
@@ -43,9 +42,9 @@ def test_only_this_folders_envelope_only_messages_with_their_uids_newest_first(a
     assert moved.pk not in {message_id for _, message_id, _ in todo}
 
 
-def test_a_folder_with_more_waiting_than_one_in_list_holds(account) -> None:
+def test_every_waiting_message_of_a_bigger_folder_in_order(account) -> None:
     inbox = Folder.objects.create(account=account, name="INBOX", role=FolderRole.INBOX)
-    count = IN_CHUNK * 2 + 7
+    count = 2500
     located(inbox, list(range(1, count + 1)))
 
     todo = _bodies_to_fetch(inbox)
