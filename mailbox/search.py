@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
 from mailbox.models import Message
-from mailbox.protocols.mime_text import SEARCH_WORD, search_words
+from mailbox.protocols.mime_text import search_words, word_list
 
 _POSTGRES = "SELECT id FROM mailbox_message WHERE search_vector @@ %s::tsquery"
 _SQLITE = "SELECT rowid FROM mailbox_message_fts WHERE mailbox_message_fts MATCH %s"
@@ -30,7 +30,7 @@ def search_text(*texts: str) -> str:
 
 
 def words_of(query: str) -> list[str]:
-    return SEARCH_WORD.findall(query.lower())[:20]
+    return word_list(query)[:20]
 
 
 def matching(messages: QuerySet[Message], query: str) -> QuerySet[Message]:

@@ -7,6 +7,7 @@ tag, which hostile mail turns into minutes).
 
 import html as html_entities
 import re
+import unicodedata
 
 SNIPPET_LENGTH = 200
 # An opening tag whose content is never text, a comment, or any other tag (`[^<>]` keeps a
@@ -82,18 +83,28 @@ def collapse(text: str) -> str:
 
 # A search word: letters, digits and "_" (a longer run is several words, on both sides).
 SEARCH_WORD = re.compile(r"\w{1,200}")
+_ACCENTS = re.compile(r"[\u0300-\u036f]+")  # combining diacritical marks
 # Distinct words kept per message: within PostgreSQL's 1 MB per tsvector even at four bytes a
 # character, and far more than the words of any letter.
 MAX_SEARCH_WORDS_CHARS = 100_000
 
 
 def search_words(*texts: str) -> str:
-    """The distinct words of `texts`, lowercase, first seen first, one space between: what a
-    message's search index holds. Queries are split into words the same way
-    (mailbox/search.py), so "example" finds alice@example.test on either database, and
-    PostgreSQL reads the words as they are (a split on spaces, not its text parser, which cost
-    ten times as much: migration 0013)."""
-    words = " ".join(dict.fromkeys(SEARCH_WORD.findall("\n".join(texts).lower())))
+    """The distinct words of `texts`, lowercase and without accents, first seen first, one
+    space between: what a message's search index holds. Queries are split into words the same
+    way (mailbox/search.py), so "example" finds alice@example.test and "muller" finds Müller
+    on either database (SQLite's FTS5 drops accents itself), and PostgreSQL reads the words as
+    they are (a split on spaces, not its text parser, which cost ten times as much: migration
+    0013)."""
+    words = " ".join(dict.fromkeys(word_list("\n".join(texts))))
     if len(words) <= MAX_SEARCH_WORDS_CHARS:
         return words
     return words[: max(0, words.rfind(" ", 0, MAX_SEARCH_WORDS_CHARS + 1))]
+
+
+def word_list(text: str) -> list[str]:
+    """`text`'s words in order, lowercase and without accents (decomposed or not)."""
+    text = text.lower()
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFD", text)))
+    return SEARCH_WORD.findall(text)

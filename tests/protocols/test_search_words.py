@@ -10,7 +10,14 @@ def test_words_are_distinct_lowercase_and_in_first_seen_order() -> None:
 def test_addresses_numbers_and_underscores_split_as_a_query_would() -> None:
     words = search_words("Anna <anna@example.test>", "v3.14 report_2026 Grüße").split()
 
-    assert words == ["anna", "example", "test", "v3", "14", "report_2026", "grüße"]
+    assert words == ["anna", "example", "test", "v3", "14", "report_2026", "gruße"]
+
+
+def test_accents_go_whether_the_letters_come_composed_or_decomposed() -> None:
+    composed, decomposed = "Café Müller", "Cafe\u0301 Mu\u0308ller"
+
+    assert search_words(composed) == search_words(decomposed) == "cafe muller"
+    assert search_words("Ελληνικά Привет") == "ελληνικα привет"
 
 
 def test_a_long_run_of_letters_is_several_words_none_over_200() -> None:
