@@ -90,20 +90,20 @@ def execute_many(sql: str, rows: Sequence[Sequence[Any]]) -> None:
         cursor.executemany(sql, rows)
 
 
-def rows_among(sql: str, params: Sequence[Any], values: Sequence[Any]) -> list[tuple[Any, ...]]:
+def rows_among(sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
     """`sql` (ending "... column") run with that column among `values`: on PostgreSQL one
     array parameter (`= ANY`), elsewhere IN lists in chunks the database takes."""
     if not values:
         return []
     if connection.vendor == "postgresql":
         with postgres_cursor() as cursor:
-            cursor.execute(f"{sql} = ANY(%s)", [*params, list(values)])
+            cursor.execute(f"{sql} = ANY(%s)", [list(values)])
             return cursor.fetchall()
     found: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
         for start in range(0, len(values), IN_CHUNK):
             chunk = list(values[start : start + IN_CHUNK])
-            cursor.execute(f"{sql} IN ({', '.join(['%s'] * len(chunk))})", [*params, *chunk])
+            cursor.execute(f"{sql} IN ({', '.join(['%s'] * len(chunk))})", chunk)
             found += cursor.fetchall()
     return found
 

@@ -71,8 +71,8 @@ def _threaded_naming(named: set[str], own_ids: set[str]) -> list[tuple[str | int
     table, columns = Message._meta.db_table, "account_id, message_id, in_reply_to, thread_id"
     threaded = f"SELECT {columns} FROM {table} WHERE thread_id IS NOT NULL"  # noqa: S608 (names from the model)
     return [
-        *rows_among(f"{threaded} AND message_id", [], sorted(named)),
-        *rows_among(f"{threaded} AND NOT (in_reply_to = '') AND in_reply_to", [], sorted(own_ids)),
+        *rows_among(f"{threaded} AND message_id", sorted(named)),
+        *rows_among(f"{threaded} AND NOT (in_reply_to = '') AND in_reply_to", sorted(own_ids)),
     ]
 
 
