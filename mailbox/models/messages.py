@@ -19,7 +19,10 @@ from accounts.models import MailAccount
 class Thread(models.Model):
     """A conversation: messages joined by Message-ID, In-Reply-To and References."""
 
-    account = models.ForeignKey(MailAccount, on_delete=models.CASCADE, related_name="threads")
+    # Not indexed alone: the (account, subject_key) index serves lookups by account.
+    account = models.ForeignKey(
+        MailAccount, on_delete=models.CASCADE, related_name="threads", db_index=False
+    )
     subject_key = models.CharField(max_length=255, blank=True)  # "Re:"/"Fwd:" stripped, lower
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -37,7 +40,12 @@ class BodyState(models.TextChoices):
 
 
 class Message(models.Model):
-    account = models.ForeignKey(MailAccount, on_delete=models.CASCADE, related_name="messages")
+    # Indexes that another index's leading columns already serve are left out (here, on
+    # the locations, attachments and raw blobs): each one costs every row the sync writes
+    # an index insert; (account, body_state) serves lookups by account.
+    account = models.ForeignKey(
+        MailAccount, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     thread = models.ForeignKey(
         Thread, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
     )
@@ -45,7 +53,7 @@ class Message(models.Model):
     sha256 = models.CharField(max_length=64, blank=True)
     gmail_msgid = models.BigIntegerField(null=True, blank=True)
     # Envelope.
-    message_id = models.CharField(max_length=998, blank=True, db_index=True)
+    message_id = models.CharField(max_length=998, blank=True)  # indexed in Meta: exact lookups
     in_reply_to = models.CharField(max_length=998, blank=True)
     references = models.JSONField(default=list, blank=True)
     subject = models.TextField(blank=True)
@@ -85,6 +93,8 @@ class Message(models.Model):
         ]
         indexes = [
             models.Index(fields=["account", "body_state"]),
+            # A plain index: PostgreSQL's db_index=True adds a second one for LIKE, unused.
+            models.Index(fields=["message_id"], name="message_by_message_id"),
             # Replies stored before their parent, found when it arrives (services/sync/threads).
             models.Index(
                 fields=["in_reply_to"], condition=~Q(in_reply_to=""), name="message_in_reply_to"
@@ -96,7 +106,10 @@ class Message(models.Model):
 
 
 class MessageLocation(models.Model):
-    folder = models.ForeignKey("mailbox.Folder", on_delete=models.CASCADE, related_name="locations")
+    # Lookups by folder use the indexes in Meta, which all begin with it.
+    folder = models.ForeignKey(
+        "mailbox.Folder", on_delete=models.CASCADE, related_name="locations", db_index=False
+    )
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="locations")
     uid = models.BigIntegerField()  # 0 for local folders (POP3), which have no server UIDs
     modseq = models.BigIntegerField(null=True, blank=True)
@@ -127,7 +140,10 @@ class MessageLocation(models.Model):
 class Attachment(models.Model):
     """An attachment's description; its bytes stay inside the raw message (found by part id)."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    # Lookups by message use the (message, part_id) constraint's index.
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="attachments", db_index=False
+    )
     part_id = models.CharField(max_length=100)  # IMAP section number, e.g. "2" or "1.3"
     filename = models.CharField(max_length=255, blank=True)
     content_type = models.CharField(max_length=255)

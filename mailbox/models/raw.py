@@ -8,7 +8,10 @@ from accounts.models import MailAccount
 class RawBlob(models.Model):
     """One message's raw bytes, zstd-compressed, keyed like its content: (account, SHA-256)."""
 
-    account = models.ForeignKey(MailAccount, on_delete=models.CASCADE, related_name="+")
+    # Lookups by account use the (account, sha256) constraint's index.
+    account = models.ForeignKey(
+        MailAccount, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     sha256 = models.CharField(max_length=64)
     data = models.BinaryField()
     size = models.PositiveIntegerField()  # uncompressed
