@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 _CONVERTED_TYPES = frozenset({"JSONField", "DateTimeField", "DateField", "BinaryField"})
@@ -35,6 +35,8 @@ def insert_rows(
 ) -> list[int]:
     """INSERTs `rows` (values in the order of `fields`); returns the new ids, in row order,
     when asked. Other columns get their default; `auto_now_add` ones the current time."""
+    if returning_ids and ignore_conflicts:
+        raise ValueError("the ids of rows that may be skipped would not match the rows")
     if not rows:
         return []
     given = [model._meta.get_field(name) for name in fields]
@@ -80,14 +82,42 @@ def postgres_cursor() -> Iterator[psycopg.Cursor[Any]]:
         raw.prepare_threshold = threshold
 
 
-def execute_many(sql: str, rows: Sequence[Sequence[Any]]) -> None:
-    """One statement for each of `rows`: on PostgreSQL pipelined and prepared once."""
-    if connection.vendor == "postgresql":
-        with postgres_cursor() as cursor:
+def update_rows(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Sets `fields` of each row given as (its values in the order of `fields`, then its pk).
+
+    PostgreSQL: the rows by COPY into a temporary table, then one UPDATE ... FROM it. For
+    10,000 message bodies that took 0.8 s where one pipelined UPDATE per row took 1.1-1.5 s,
+    with a fifth of the client's CPU. Elsewhere one UPDATE per row (executemany): Django's
+    bulk_update builds a CASE per field and row, which cost more than the rest of the sync."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table, pk = model._meta.db_table, model._meta.pk.column
+    columns = [model._meta.get_field(name).column for name in fields]
+    if connection.vendor != "postgresql":
+        assignments = ", ".join(f"{quote(column)} = %s" for column in columns)
+        sql = f"UPDATE {quote(table)} SET {assignments} WHERE {quote(pk)} = %s"  # noqa: S608 (names from the model, values as parameters)
+        with connection.cursor() as cursor:
             cursor.executemany(sql, rows)
         return
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    names = ", ".join(map(quote, [*columns, pk]))
+    assignments = ", ".join(f"{quote(column)} = given.{quote(column)}" for column in columns)
+    with transaction.atomic(), postgres_cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE given ON COMMIT DROP AS "  # noqa: S608 (names from the model)
+            f"SELECT {names} FROM {quote(table)} WITH NO DATA"
+        )
+        _postgres_copy(cursor, model, [*columns, pk], rows, into="given")
+        # Its row count known, PostgreSQL looks each row up by primary key; unknown, it
+        # planned a scan of the whole table for every batch.
+        cursor.execute("ANALYZE given")
+        cursor.execute(
+            f"UPDATE {quote(table)} SET {assignments} FROM given "  # noqa: S608 (names from the model)
+            f"WHERE {quote(table)}.{quote(pk)} = given.{quote(pk)}"
+        )
+        cursor.execute("DROP TABLE given")  # now, for a caller that stays in its transaction
 
 
 def rows_among(sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -139,23 +169,25 @@ def _postgres_insert(
     returning_ids: bool,
     ignore_conflicts: bool,
 ) -> list[int]:
-    """One short statement, many rows, through psycopg's executemany (pipelined): a
-    multi-row VALUES list of thousands of parameters cost more to build and parse than to run.
-    New rows whose ids are wanted go by COPY instead."""
-    if returning_ids and not ignore_conflicts:
-        return _postgres_copy(raw_cursor, model, columns, params)
-    sql = _statement(model, columns, 1, returning_ids, ignore_conflicts)
-    raw_cursor.executemany(sql, params, returning=returning_ids)
-    ids: list[int] = []
+    """New rows by COPY: per row it costs PostgreSQL and psycopg a fraction of an INSERT
+    (10,000 raw messages: 0.15 s against 0.3-0.5 s pipelined). A row that conflicts fails
+    the whole COPY, so with `ignore_conflicts` it runs in a savepoint, and a conflict (a
+    replayed batch, a twin sync) sends the rows again as INSERT ... ON CONFLICT DO NOTHING."""
     if returning_ids:
-        while True:
-            ids.append(raw_cursor.fetchone()[0])
-            if not raw_cursor.nextset():
-                break
-    return ids
+        return _postgres_copy_new_ids(raw_cursor, model, columns, params)
+    if not ignore_conflicts:
+        _postgres_copy(raw_cursor, model, columns, params)
+        return []
+    try:
+        with transaction.atomic():  # a savepoint when already in a transaction
+            _postgres_copy(raw_cursor, model, columns, params)
+    except psycopg.errors.UniqueViolation:
+        sql = _statement(model, columns, 1, returning_ids=False, ignore_conflicts=True)
+        raw_cursor.executemany(sql, params)
+    return []
 
 
-def _postgres_copy(
+def _postgres_copy_new_ids(
     raw_cursor: Any, model: type[models.Model], columns: list[str], params: list[list[Any]]
 ) -> list[int]:
     """The rows by COPY, with ids drawn from the table's own sequence first: 10,000 envelope
@@ -168,12 +200,44 @@ def _postgres_copy(
         [table, pk, len(params)],
     )
     ids = [row[0] for row in raw_cursor.fetchall()]
-    quote = connection.ops.quote_name
-    names = ", ".join(map(quote, [pk, *columns]))
-    with raw_cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-        for new_id, row in zip(ids, params, strict=True):
-            copy.write_row([new_id, *row])
+    numbered = [[new_id, *row] for new_id, row in zip(ids, params, strict=True)]
+    _postgres_copy(raw_cursor, model, [pk, *columns], numbered)
     return ids
+
+
+def _postgres_copy(
+    raw_cursor: Any,
+    model: type[models.Model],
+    columns: list[str],
+    params: Sequence[Sequence[Any]],
+    into: str | None = None,
+) -> None:
+    """COPY into the model's table (or `into`, a table of those columns), in PostgreSQL's
+    binary format when psycopg knows every column's type: raw messages need not travel as
+    hex text, nor dates and numbers be parsed from text (10,000 raw messages: 0.20-0.23 s
+    against 0.33-0.39 s as text)."""
+    quote = connection.ops.quote_name
+    names = ", ".join(map(quote, columns))
+    types = _copy_types(model, columns)
+    form = " (FORMAT BINARY)" if types else ""
+    table = quote(into or model._meta.db_table)
+    with raw_cursor.copy(f"COPY {table} ({names}) FROM STDIN{form}") as copy:
+        if types:
+            copy.set_types(types)
+        for row in params:
+            copy.write_row(row)
+
+
+def _copy_types(model: type[models.Model], columns: list[str]) -> list[str] | None:
+    """The columns' types as psycopg names them ("varchar(64)" -> "varchar"), or None."""
+    by_column = {field.column: field for field in model._meta.concrete_fields}
+    types = []
+    for column in columns:
+        db_type = (by_column[column].db_type(connection) or "").split("(")[0]
+        if psycopg.postgres.types.get(db_type) is None:
+            return None
+        types.append(db_type)
+    return types
 
 
 def _default(field: models.Field) -> Any:

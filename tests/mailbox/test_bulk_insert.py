@@ -1,4 +1,4 @@
-"""insert_rows and execute_many: the sync's plain INSERTs and UPDATEs, on both databases."""
+"""insert_rows and update_rows: the sync's plain INSERTs and UPDATEs, on both databases."""
 
 import datetime as dt
 
@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from mailbox.models import Folder, Message, MessageLocation
-from mailbox.models.bulk import execute_many, insert_rows
+from mailbox.models.bulk import insert_rows, update_rows
 from tests.accounts.factories import make_account
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
@@ -57,23 +57,23 @@ def test_ignore_conflicts_skips_rows_already_there() -> None:
     assert stored == {7: True, 8: False}  # the first row stays as it was
 
 
-def test_execute_many_runs_the_statement_for_each_row_with_its_values_as_given() -> None:
+def test_update_rows_sets_each_rows_values_as_given_and_leaves_the_rest() -> None:
     account = make_account(User.objects.create_user("alice"), "alice@example.test")
-    ids = [Message.objects.create(account=account).pk for _ in range(3)]
-    texts = ["plain", "quote ' and \\ backslash, $1 and %% too", "é\t\n" * 1000]
+    ids = [Message.objects.create(account=account, subject=f"s{n}").pk for n in range(1203)]
+    untouched = Message.objects.create(account=account, text="kept", size=5)
+    texts = ["plain", "quote ' and \\ backslash, $1, %% and \\N too", "é\t\n" * 1000]
+    rows = [(texts[n % 3], 10**10 + n, n % 2 == 1, pk) for n, pk in enumerate(ids)]
 
-    execute_many(
-        "UPDATE mailbox_message SET text = %s, size = %s, has_attachments = %s WHERE id = %s",
-        [
-            (text, 10**10 + n, n == 1, pk)
-            for n, (text, pk) in enumerate(zip(texts, ids, strict=True))
-        ],
-    )
+    update_rows(Message, ["text", "size", "has_attachments"], rows[:600])
+    update_rows(Message, ["text", "size", "has_attachments"], rows[600:])  # same transaction
 
     stored = Message.objects.in_bulk(ids)
-    for n, (text, pk) in enumerate(zip(texts, ids, strict=True)):
-        assert (stored[pk].text, stored[pk].size) == (text, 10**10 + n)
-        assert stored[pk].has_attachments is (n == 1)
+    for n, pk in enumerate(ids):
+        assert (stored[pk].text, stored[pk].size) == (texts[n % 3], 10**10 + n)
+        assert stored[pk].has_attachments is (n % 2 == 1)
+        assert stored[pk].subject == f"s{n}"  # a field not given stays
+    untouched.refresh_from_db()
+    assert (untouched.text, untouched.size) == ("kept", 5)
 
 
 def test_a_conflict_is_djangos_integrity_error_and_the_statement_works_after_it() -> None:
@@ -82,15 +82,29 @@ def test_a_conflict_is_djangos_integrity_error_and_the_statement_works_after_it(
     account = make_account(User.objects.create_user("alice"), "alice@example.test")
     held, other = (Message.objects.create(account=account) for _ in range(2))
     Message.objects.filter(pk=held.pk).update(sha256="a" * 64)
-    update = "UPDATE mailbox_message SET sha256 = %s WHERE id = %s"
-
     with pytest.raises(IntegrityError), transaction.atomic():
-        execute_many(update, [("a" * 64, other.pk)])
+        update_rows(Message, ["sha256"], [("a" * 64, other.pk)])
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_rows(Message, ["account_id", "sha256"], [(account.pk, "a" * 64)])
     with transaction.atomic():
-        execute_many(update, [("b" * 64, other.pk)])
+        update_rows(Message, ["sha256"], [("b" * 64, other.pk)])
         insert_rows(Message, ["account_id", "sha256"], [(account.pk, "c" * 64)])
 
     assert Message.objects.get(pk=other.pk).sha256 == "b" * 64
     assert Message.objects.filter(sha256="c" * 64).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ignore_conflicts_outside_a_transaction_keeps_the_new_rows() -> None:
+    """As a worker runs it (autocommit): on PostgreSQL the COPY that meets a stored row is
+    undone whole, and its rows go again one by one, skipping the one already there."""
+    account = make_account(User.objects.create_user("alice"), "alice@example.test")
+    folder = Folder.objects.create(account=account, name="INBOX")
+    message = Message.objects.create(account=account)
+    fields = ["folder_id", "message_id", "uid", "sort_date"]
+    insert_rows(MessageLocation, fields, [(folder.pk, message.pk, 2, WHEN)])
+
+    rows = [(folder.pk, message.pk, uid, WHEN) for uid in (1, 2, 3)]
+    insert_rows(MessageLocation, fields, rows, ignore_conflicts=True)
+
+    assert sorted(MessageLocation.objects.values_list("uid", flat=True)) == [1, 2, 3]

@@ -11,11 +11,11 @@ spends its time on what the list and search need.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from mailbox import storage
 from mailbox.models import Attachment, Message, MessageLocation
-from mailbox.models.bulk import execute_many
+from mailbox.models.bulk import update_rows
 from mailbox.models.messages import BodyState
 from mailbox.protocols import mime
 from mailbox.protocols.imap_envelopes import envelope_search_text
@@ -97,23 +97,11 @@ def _apply(account_id: int, reads: list[_Read]) -> None:
         holder[read.stored.sha256] = read.message_id
         filled.append(_filled_values(read, envelopes.get(read.message_id, ("", ""))))
         attachments += [_attachment(read.message_id, info) for info in read.parsed.attachments]
-    _update_filled(filled)
+    update_rows(Message, FILLED_FIELDS, filled)
     Attachment.objects.bulk_create(attachments, ignore_conflicts=True)
     for duplicate_id, twin_id in folded.items():
         MessageLocation.objects.filter(message_id=duplicate_id).update(message_id=twin_id)
     Message.objects.filter(pk__in=list(folded)).delete()
-
-
-def _update_filled(rows: list[list[object]]) -> None:
-    """One parametrised UPDATE per row through executemany: Django's bulk_update builds a
-    CASE expression per field and row, which cost more than the whole rest of the sync."""
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    columns = [Message._meta.get_field(name).column for name in FILLED_FIELDS]
-    assignments = ", ".join(f"{quote(column)} = %s" for column in columns)
-    sql = f"UPDATE {quote(Message._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608 (names from the model, values as parameters)
-    execute_many(sql, rows)
 
 
 def _envelope_parts(reads: list[_Read]) -> dict[int, tuple[str, str]]:
