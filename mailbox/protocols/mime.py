@@ -28,7 +28,7 @@ from email.policy import compat32
 from typing import Any
 from urllib.parse import unquote
 
-from mailbox.protocols import mime_boundaries
+from mailbox.protocols import mime_boundaries, mime_header_block
 from mailbox.protocols.mime_charsets import decode_bytes
 from mailbox.protocols.mime_headers import (
     Address,
@@ -169,7 +169,7 @@ def parse_headers(raw: bytes) -> ParsedMessage:
     """The envelope of a header block (IMAP's HEADER.FIELDS): no body is looked for, so the
     first sync's listing skips the body parser's work (a multipart boundary regex each)."""
     problems: list[str] = []
-    return _assemble(_headers_only(raw), _Body(), raw, problems)
+    return _assemble(_header_block(raw), _Body(), raw, problems)
 
 
 def _assemble(message: Message, body: "_Body", raw: bytes, problems: list[str]) -> ParsedMessage:
@@ -309,6 +309,18 @@ def _info_for(body: _Body, leaf: Leaf) -> AttachmentInfo:
     listed = [info for info in body.attachments if info.part_id == leaf.part_id]
     # A body part asked for by id (to download the HTML, say) is described like a file.
     return listed[0] if listed else _attachment(leaf, "", body.linesep)
+
+
+def _header_block(raw: bytes) -> Message:
+    """A header block's fields: read directly when the block is simple (mime_header_block),
+    else by the standard parser."""
+    simple = mime_header_block.fields(raw)
+    if simple is None:
+        return _headers_only(raw)
+    message = Message(policy=compat32)
+    for name, value in simple:
+        message.set_raw(name, value)
+    return message
 
 
 def _headers_only(raw: bytes) -> Message:
