@@ -1,10 +1,10 @@
-"""Multi-row INSERTs from plain tuples, for the sync's hot path.
+"""Multi-row INSERTs and UPDATEs from plain tuples, for the sync's hot path.
 
 Django's bulk_create builds a model instance per row and prepares every field of every row
 through the SQL compiler: for 10,000 envelopes (a Message and a MessageLocation each) that
 was over a second, a third of the first sync's envelope stage. Here the statement is built
-once (SQLite: a multi-row VALUES per chunk; PostgreSQL: one row, through psycopg's pipelined
-executemany, or a COPY for new rows whose ids are wanted), columns not given take their
+once (SQLite: a multi-row VALUES per chunk, or one UPDATE per row; PostgreSQL: a COPY, which
+costs it and psycopg a fraction of a statement per row), columns not given take their
 field's default once, and only values that need converting (JSON, dates, bytes) go through
 their field's `get_db_prep_save`.
 """
