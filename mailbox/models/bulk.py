@@ -120,20 +120,24 @@ def update_rows(
         cursor.execute("DROP TABLE given")  # now, for a caller that stays in its transaction
 
 
-def rows_among(sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+def rows_among(
+    sql: str, values: Sequence[Any], params: Sequence[Any] = ()
+) -> list[tuple[Any, ...]]:
     """`sql` (ending "... column") run with that column among `values`: on PostgreSQL one
-    array parameter (`= ANY`), elsewhere IN lists in chunks the database takes."""
+    array parameter (`= ANY`), elsewhere IN lists in chunks the database takes. `params`:
+    the values of placeholders in `sql` itself. Django's preparing of an IN list of 500
+    values cost 10 ms a query more than this."""
     if not values:
         return []
     if connection.vendor == "postgresql":
         with postgres_cursor() as cursor:
-            cursor.execute(f"{sql} = ANY(%s)", [list(values)])
+            cursor.execute(f"{sql} = ANY(%s)", [*params, list(values)])
             return cursor.fetchall()
     found: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
-        for start in range(0, len(values), IN_CHUNK):
-            chunk = list(values[start : start + IN_CHUNK])
-            cursor.execute(f"{sql} IN ({', '.join(['%s'] * len(chunk))})", chunk)
+        for start in range(0, len(values), IN_CHUNK - len(params)):
+            chunk = list(values[start : start + IN_CHUNK - len(params)])
+            cursor.execute(f"{sql} IN ({', '.join(['%s'] * len(chunk))})", [*params, *chunk])
             found += cursor.fetchall()
     return found
 

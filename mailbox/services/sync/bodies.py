@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 
 from mailbox import storage
 from mailbox.models import Attachment, Message, MessageLocation
-from mailbox.models.bulk import update_rows
+from mailbox.models.bulk import rows_among, update_rows
 from mailbox.models.messages import BodyState
 from mailbox.protocols import mime
 from mailbox.protocols.imap_envelopes import envelope_search_text
@@ -50,29 +50,32 @@ def store_bodies(
 ) -> int:
     """Fills envelope-only messages (by id) from their raw bytes; returns how many.
 
-    `parsed`: each raw message already parsed, in the same order; else they are parsed here.
-    A ParsedBody (no header fields) is completed with what the envelope row holds.
-    `prepared`: each raw message already through storage.prepare_many(), in the same order."""
+    A message that is no longer envelope-only (folded into a twin or filled by a twin sync
+    meanwhile, or gone) is left as it is. `parsed`: each raw message already parsed, in the
+    same order; else they are parsed here. A ParsedBody (no header fields) is completed with
+    what the envelope row holds. `prepared`: each raw message already through
+    storage.prepare_many(), in the same order."""
     batch = list(items)
-    if not batch:
+    envelopes = _waiting_envelopes([message_id for message_id, _ in batch])
+    keep = [i for i, (message_id, _) in enumerate(batch) if message_id in envelopes]
+    if not keep:
         return 0
-    if prepared is None:
-        prepared = storage.prepare_many(account_id, [raw for _, raw in batch])
-    storage.insert_prepared(account_id, prepared)
-    stored = [item.stored for item in prepared]
-    if parsed is None:
-        parsed = [mime.parse_message(raw) for _, raw in batch]
+    raws = [batch[i][1] for i in keep]
+    ready = (
+        storage.prepare_many(account_id, raws) if prepared is None else [prepared[i] for i in keep]
+    )
+    storage.insert_prepared(account_id, ready)
     reads = [
-        _Read(message_id, where, read)
-        for (message_id, _), where, read in zip(batch, stored, parsed, strict=True)
+        _Read(batch[i][0], item.stored, mime.parse_message(raw) if parsed is None else parsed[i])
+        for i, raw, item in zip(keep, raws, ready, strict=True)
     ]
     try:
         with transaction.atomic():
-            _apply(account_id, reads)
+            _apply(account_id, reads, envelopes)
     except IntegrityError:  # a twin sync stored some of this content meanwhile: one by one
         for read in reads:
             with transaction.atomic():
-                _apply(account_id, [read])
+                _apply(account_id, [read], envelopes)
     return len(reads)
 
 
@@ -80,14 +83,8 @@ def store_body(account_id: int, message_id: int, raw: bytes) -> None:
     store_bodies(account_id, [(message_id, raw)])
 
 
-def _apply(account_id: int, reads: list[_Read]) -> None:
-    shas = {read.stored.sha256 for read in reads}
-    holder = dict(
-        Message.objects.filter(account_id=account_id, sha256__in=shas)
-        .exclude(sha256="")
-        .values_list("sha256", "id")
-    )
-    envelopes = _envelope_parts(reads)
+def _apply(account_id: int, reads: list[_Read], envelopes: dict[int, tuple[str, str]]) -> None:
+    holder = _holders(account_id, {read.stored.sha256 for read in reads})
     filled, attachments, folded = [], [], {}
     for read in reads:
         twin_id = holder.get(read.stored.sha256)
@@ -95,7 +92,7 @@ def _apply(account_id: int, reads: list[_Read]) -> None:
             folded[read.message_id] = twin_id
             continue
         holder[read.stored.sha256] = read.message_id
-        filled.append(_filled_values(read, envelopes.get(read.message_id, ("", ""))))
+        filled.append(_filled_values(read, envelopes[read.message_id]))
         attachments += [_attachment(read.message_id, info) for info in read.parsed.attachments]
     update_rows(Message, FILLED_FIELDS, filled)
     Attachment.objects.bulk_create(attachments, ignore_conflicts=True)
@@ -104,13 +101,22 @@ def _apply(account_id: int, reads: list[_Read]) -> None:
     Message.objects.filter(pk__in=list(folded)).delete()
 
 
-def _envelope_parts(reads: list[_Read]) -> dict[int, tuple[str, str]]:
-    """(search text, problems) of the envelope rows of the reads that bring a body only."""
-    ids = [read.message_id for read in reads if isinstance(read.parsed, mime.ParsedBody)]
-    if not ids:
-        return {}
-    rows = Message.objects.filter(pk__in=ids).values_list("pk", "search_text", "parse_problems")
-    return {pk: (search_text, problems) for pk, search_text, problems in rows}
+def _waiting_envelopes(message_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """(search text, problems) of those messages still envelope-only, by id."""
+    columns = "id, body_state, search_text, parse_problems"
+    sql = f"SELECT {columns} FROM {Message._meta.db_table} WHERE id"  # noqa: S608 (names from the model)
+    return {
+        pk: (search_text, problems)
+        for pk, state, search_text, problems in rows_among(sql, message_ids)
+        if state == BodyState.ENVELOPE
+    }
+
+
+def _holders(account_id: int, shas: set[str]) -> dict[str, int]:
+    """The account's messages already holding any of this content, by SHA-256."""
+    table = Message._meta.db_table
+    sql = f"SELECT sha256, id FROM {table} WHERE account_id = %s AND NOT (sha256 = '') AND sha256"  # noqa: S608 (names from the model)
+    return dict(rows_among(sql, sorted(shas), [account_id]))
 
 
 def _filled_values(read: _Read, envelope: tuple[str, str]) -> list[object]:

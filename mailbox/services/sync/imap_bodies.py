@@ -26,6 +26,7 @@ from mailbox.services.sync.parsing import FolderParsers
 BODY_BATCH = 500
 FIRST_BODY_BATCH = 100  # the helper starts parsing sooner: measured 0.1-0.2 s off the stage
 BODY_BATCH_BYTES = 32 * 1024 * 1024  # a batch of big messages is held in memory no longer
+PARSED_AHEAD = 2  # batches handed to the helper while the oldest is written
 
 Heartbeat = Callable[[], None]
 
@@ -48,13 +49,17 @@ def fetch_missing_bodies(
         older_objects_frozen(),
         prefetched(_fetched_batches(client, folder.account_id, todo)) as fetched_batches,
     ):
-        # Three batches at once: the next fetched and compressed (a thread), this one parsed
-        # (a helper), the last one written to the database (here).
+        # Batches at once: the next fetched and compressed (a thread), one or two parsed
+        # (a helper), the oldest written to the database (here). Two parsed ahead let the
+        # helper use the time the writes take over its own to absorb a big message's parse,
+        # unless the two hold much: then one, as memory goes before speed.
         waiting: deque[tuple[FetchedBatch, Pending]] = deque()
         for fetched in fetched_batches:
             _save_pending(folder, fetched.left)
             waiting.append((fetched, pool.submit("body", [raw for _, raw in fetched.items])))
-            if len(waiting) > 1:
+            while len(waiting) > PARSED_AHEAD or (
+                len(waiting) > 1 and _held(waiting) > BODY_BATCH_BYTES
+            ):
                 done += _store_body_batch(folder.account_id, *waiting.popleft(), heartbeat)
         while waiting:
             done += _store_body_batch(folder.account_id, *waiting.popleft(), heartbeat)
@@ -113,19 +118,35 @@ class FetchedBatch:
 def _fetched_batches(
     client: ImapClient, account_id: int, todo: list[tuple[int, int, int]]
 ) -> Iterator[FetchedBatch]:
-    """Each batch's small messages together, then its big ones one by one, through a file;
-    each ready for the store. Runs in the prefetch thread: IMAP and files, no database."""
+    """Each batch's small messages together, and big ones one by one through a file, each
+    ready for the store. A big message comes after the next batch of small ones, not with its
+    own: several together left the writer waiting on their parse, with nothing else to do.
+    Runs in the prefetch thread: IMAP and files, no database."""
+    big: deque[tuple[int, int]] = deque()  # (uid, message id)
     for start, batch in _body_batches(todo):
+        left = len(todo) - start
         message_of_uid = {uid: message_id for uid, message_id, _ in batch}
-        big = [uid for uid, _, size in batch if size > STREAM_THRESHOLD]
-        small = [uid for uid in message_of_uid if uid not in big]
+        big += [(uid, message_id) for uid, message_id, size in batch if size > STREAM_THRESHOLD]
+        small = [uid for uid, _, size in batch if size <= STREAM_THRESHOLD]
         fetched = imap_fetch.fetch_bodies(client, small, batch=len(small) or 1)
-        items = [(message_of_uid[uid], raw) for uid, raw in fetched]
-        yield _ready(account_id, len(todo) - start, items)
-        for uid in big:
-            raw = _fetch_big(client, uid)
-            if raw is not None:
-                yield _ready(account_id, len(todo) - start, [(message_of_uid[uid], raw)])
+        yield _ready(account_id, left, [(message_of_uid[uid], raw) for uid, raw in fetched])
+        if big:
+            yield from _big_one(client, account_id, *big.popleft(), left=left)
+    while big:
+        yield from _big_one(client, account_id, *big.popleft(), left=len(big) + 1)
+
+
+def _big_one(
+    client: ImapClient, account_id: int, uid: int, message_id: int, *, left: int
+) -> Iterator[FetchedBatch]:
+    raw = _fetch_big(client, uid)
+    if raw is not None:
+        yield _ready(account_id, left, [(message_id, raw)])
+
+
+def _held(waiting: deque[tuple[FetchedBatch, Pending]]) -> int:
+    """Raw bytes of the batches waiting (as fetched; the helper holds a copy meanwhile)."""
+    return sum(len(raw) for fetched, _ in waiting for _, raw in fetched.items)
 
 
 def _ready(account_id: int, left: int, items: list[tuple[int, bytes]]) -> FetchedBatch:
@@ -136,20 +157,7 @@ def _ready(account_id: int, left: int, items: list[tuple[int, bytes]]) -> Fetche
 def _store_body_batch(
     account_id: int, fetched: FetchedBatch, parsed: Pending, heartbeat: Heartbeat
 ) -> int:
-    results = parsed.result()
-    # Folded into a twin or filled by a twin sync meanwhile: not filled again.
-    waiting = set(
-        Message.objects.filter(
-            pk__in=[message_id for message_id, _ in fetched.items], body_state=BodyState.ENVELOPE
-        ).values_list("pk", flat=True)
-    )
-    keep = [i for i, (message_id, _) in enumerate(fetched.items) if message_id in waiting]
-    done = store_bodies(
-        account_id,
-        [fetched.items[i] for i in keep],
-        [results[i] for i in keep],
-        [fetched.prepared[i] for i in keep],
-    )
+    done = store_bodies(account_id, fetched.items, parsed.result(), fetched.prepared)
     heartbeat()
     return done
 
