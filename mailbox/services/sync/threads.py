@@ -4,6 +4,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
+from django.db import connection
 from django.utils import timezone
 
 from mailbox.conversations import Envelope, assign, is_reply_like, subject_key
@@ -33,7 +34,9 @@ def file_into_conversations(account_id: int, messages: Sequence[Filed]) -> None:
     ]
     named = set().union(*(e.named_ids() for e in batch)) - {""}
     own_ids = {e.message_id for e in batch if e.message_id}
-    stored = [row[1:] for row in _threaded_naming(named, own_ids) if row[0] == account_id]
+    stored = [
+        row[1:] for row in _threaded_naming(account_id, named, own_ids) if row[0] == account_id
+    ]
     thread_of_id: dict[str, int] = {}
     for message_id, in_reply_to, thread_id in stored:
         thread_of_id.setdefault(message_id, thread_id)
@@ -60,19 +63,28 @@ def file_into_conversations(account_id: int, messages: Sequence[Filed]) -> None:
             messages[index].thread_id = thread_id
 
 
-def _threaded_naming(named: set[str], own_ids: set[str]) -> list[tuple[str | int, ...]]:
+def _threaded_naming(
+    account_id: int, named: set[str], own_ids: set[str]
+) -> list[tuple[str | int, ...]]:
     """(account, Message-ID, In-Reply-To, thread) of threaded messages whose Message-ID is
-    among `named` or whose In-Reply-To is among `own_ids`, of every account.
+    among `named` or whose In-Reply-To is among `own_ids`; on SQLite of every account.
 
-    Two queries, each led by its own index; the account is checked by the caller, not in SQL:
-    given it (or the two joined by OR), SQLite's planner took the account's index and read all
-    of the account's messages for every batch. Raw SQL: Django's preparing of a few thousand
-    IN values cost more than running the queries."""
+    Two queries, each led by its own index. SQLite is not given the account (the caller
+    checks it): given it, SQLite's planner took the account's index and read all of the
+    account's messages for every batch. PostgreSQL is: without it, every other account's
+    copy of the same mail came back too (five accounts on one mailbox: 85-130 ms a batch
+    against 27 ms). Raw SQL: Django's preparing of a few thousand IN values cost more than
+    running the queries."""
     table, columns = Message._meta.db_table, "account_id, message_id, in_reply_to, thread_id"
     threaded = f"SELECT {columns} FROM {table} WHERE thread_id IS NOT NULL"  # noqa: S608 (names from the model)
+    params: list[int] = []
+    if connection.vendor == "postgresql":
+        threaded, params = f"{threaded} AND account_id = %s", [account_id]
     return [
-        *rows_among(f"{threaded} AND message_id", sorted(named)),
-        *rows_among(f"{threaded} AND NOT (in_reply_to = '') AND in_reply_to", sorted(own_ids)),
+        *rows_among(f"{threaded} AND message_id", sorted(named), params),
+        *rows_among(
+            f"{threaded} AND NOT (in_reply_to = '') AND in_reply_to", sorted(own_ids), params
+        ),
     ]
 
 
