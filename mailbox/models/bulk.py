@@ -131,7 +131,10 @@ def rows_among(
         return []
     if connection.vendor == "postgresql":
         with postgres_cursor() as cursor:
-            cursor.execute(f"{sql} = ANY(%s)", [*params, list(values)])
+            # Planned anew each time (not prepared), so for the table's size now: a plan
+            # cached while a fresh install's tables were nearly empty (a scan of the whole
+            # table) would be kept while they grow by thousands of rows a minute.
+            cursor.execute(f"{sql} = ANY(%s)", [*params, list(values)], prepare=False)
             return cursor.fetchall()
     found: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:

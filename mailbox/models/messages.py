@@ -82,8 +82,11 @@ class Message(models.Model):
 
     class Meta:
         constraints = [
+            # Content first: the bodies stage looks up a batch's hashes with the account
+            # compared as account_id + 0 (services/sync/bodies.py), so that a fresh install's
+            # statistics cannot send it through the account's other index.
             models.UniqueConstraint(
-                fields=["account", "sha256"], condition=~Q(sha256=""), name="content_once_by_hash"
+                fields=["sha256", "account"], condition=~Q(sha256=""), name="content_once_by_hash"
             ),
             models.UniqueConstraint(
                 fields=["account", "gmail_msgid"],
