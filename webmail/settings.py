@@ -326,6 +326,9 @@ MAIL_SYNC_LEASE_SECONDS = env.int("MAIL_SYNC_LEASE_SECONDS", default=300)
 # helper processes beside the worker (0: in the worker itself).
 MAIL_SYNC_PARSERS = env.int("MAIL_SYNC_PARSERS", default=1)
 MAIL_SYNC_PARSE_POOL_MIN = env.int("MAIL_SYNC_PARSE_POOL_MIN", default=500)
+# A listing that adds at least this many messages has PostgreSQL's statistics refreshed after
+# its first batch, when they predate most of the rows (mailbox/services/sync/statistics.py).
+MAIL_SYNC_ANALYZE_MIN_ROWS = env.int("MAIL_SYNC_ANALYZE_MIN_ROWS", default=1000)
 MAIL_NETWORK_TIMEOUT_SECONDS = env.float("MAIL_NETWORK_TIMEOUT_SECONDS", default=30.0)
 MAIL_UNDO_SEND_SECONDS = env.int("MAIL_UNDO_SEND_SECONDS", default=10)
 MAIL_SEND_RETRY_BASE_SECONDS = env.int("MAIL_SEND_RETRY_BASE_SECONDS", default=60)

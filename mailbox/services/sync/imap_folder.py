@@ -17,6 +17,7 @@ from mailbox.protocols.imap import ImapClient
 from mailbox.protocols.imap_envelopes import envelopes_of
 from mailbox.protocols.mime_pool import Pending
 from mailbox.protocols.prefetch import prefetched
+from mailbox.services.sync import statistics
 from mailbox.services.sync.collector import older_objects_frozen
 from mailbox.services.sync.envelopes import store_envelopes
 from mailbox.services.sync.flags import apply_flags
@@ -113,10 +114,14 @@ def _new_envelopes(
         # A batch's reply is read into envelopes by a helper while the next is fetched (a
         # thread) and the last one stored.
         waiting: deque[tuple[imap_fetch.HeaderReply, Pending]] = deque()
+        analysed = False
         for reply in replies:  # newest first
             waiting.append((reply, pool.submit("envelopes", [reply])))
             if len(waiting) > 1:
                 count += _store_envelope_batch(client, folder, *waiting.popleft(), heartbeat)
+                if not analysed:  # once, after the first batch (statistics.py)
+                    statistics.refresh_if_outgrown(len(wanted))
+                    analysed = True
         while waiting:
             count += _store_envelope_batch(client, folder, *waiting.popleft(), heartbeat)
     return count
