@@ -242,3 +242,42 @@ def test_body_batches_start_small_then_hold_body_batch_messages_or_bytes(
     batches = [[uid for uid, _, _ in batch] for _, batch in imap_bodies._body_batches(todo)]
 
     assert batches == [[9, 8], [7, 6, 5], [4, 3], [2, 1]]  # [4, 3]: 110 bytes
+
+
+@pytest.mark.parametrize(("batch_bytes", "most_waiting"), [(32 * 1024 * 1024, 3), (1, 2)])
+def test_the_bodies_stage_parses_two_batches_ahead_unless_they_hold_too_much(
+    mail_servers: MailServers,
+    mail_user: Callable[..., MailUser],
+    pooled: None,
+    small_body_batches: None,
+    monkeypatch: pytest.MonkeyPatch,
+    batch_bytes: int,
+    most_waiting: int,
+) -> None:
+    """Batches handed to the helper and not yet written, counted as each is handed over:
+    two ahead of the one being written, or one when the waiting ones hold more than
+    BODY_BATCH_BYTES (memory before speed)."""
+    monkeypatch.setattr(imap_bodies, "BODY_BATCH_BYTES", batch_bytes)
+    account, user = seeded_account(mail_servers, mail_user)
+    waiting = [0]
+    seen: list[int] = []
+    real_submit, real_store = ParserPool.submit, imap_bodies._store_body_batch
+
+    def submit(self: ParserPool, kind: Kind, raws: list[bytes]) -> Pending:
+        if kind in BODY_KINDS:
+            waiting[0] += 1
+            seen.append(waiting[0])
+        return real_submit(self, kind, raws)
+
+    def store(*args):  # type: ignore[no-untyped-def]
+        waiting[0] -= 1
+        return real_store(*args)
+
+    monkeypatch.setattr(ParserPool, "submit", submit)
+    monkeypatch.setattr(imap_bodies, "_store_body_batch", store)
+
+    report = sync_account(account.pk)
+
+    assert report.error == ""
+    assert len(seen) > most_waiting and max(seen) == most_waiting
+    assert_same_as_server(account, mail_servers, user)
