@@ -33,9 +33,8 @@ def file_into_conversations(account_id: int, messages: Sequence[Filed]) -> None:
     ]
     named = set().union(*(e.named_ids() for e in batch)) - {""}
     own_ids = {e.message_id for e in batch if e.message_id}
-    stored = [row[1:] for row in _threaded_naming(account_id, named, own_ids)]
     thread_of_id: dict[str, int] = {}
-    for message_id, in_reply_to, thread_id in stored:
+    for message_id, in_reply_to, thread_id in _threaded_naming(account_id, named, own_ids):
         thread_of_id.setdefault(message_id, thread_id)
         if in_reply_to in own_ids:  # a reply stored before its parent: same conversation
             thread_of_id.setdefault(in_reply_to, thread_id)
@@ -63,8 +62,8 @@ def file_into_conversations(account_id: int, messages: Sequence[Filed]) -> None:
 def _threaded_naming(
     account_id: int, named: set[str], own_ids: set[str]
 ) -> list[tuple[str | int, ...]]:
-    """(account, Message-ID, In-Reply-To, thread) of this account's threaded messages whose
-    Message-ID is among `named` or whose In-Reply-To is among `own_ids`.
+    """(Message-ID, In-Reply-To, thread) of this account's threaded messages whose Message-ID
+    is among `named` or whose In-Reply-To is among `own_ids`.
 
     Two queries, each led by its own index. The account is compared as `account_id + 0`,
     which no index serves: given a plain `account_id = ?`, both SQLite and PostgreSQL (its
@@ -73,7 +72,7 @@ def _threaded_naming(
     PostgreSQL). Without the account, every other account's copy of the same mail came back
     too (five accounts on one mailbox: 85-130 ms a batch against 27 ms). Raw SQL: Django's
     preparing of a few thousand IN values cost more than running the queries."""
-    table, columns = Message._meta.db_table, "account_id, message_id, in_reply_to, thread_id"
+    table, columns = Message._meta.db_table, "message_id, in_reply_to, thread_id"
     threaded = f"SELECT {columns} FROM {table} WHERE thread_id IS NOT NULL AND account_id + 0 = %s"  # noqa: S608 (names from the model)
     return [
         *rows_among(f"{threaded} AND message_id", sorted(named), [account_id]),
